@@ -1,0 +1,1 @@
+"""Subcommands of the `modeljob` CLI; each module has `register(subparsers)`."""

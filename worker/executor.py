@@ -1,0 +1,144 @@
+"""Runs one execution: claim it, run its engine, record the result.
+
+The store is the source of truth. A message only names the job and the execution,
+and a claim is a compare-and-set, so a redelivered message for an execution that
+another worker took, or that already ended, does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from modeljob.errors import JobNotFoundError, ModelJobError
+from modeljob.lifecycle import ClaimRejected, claim_execution, finish_execution
+from modeljob.settings import Settings, get_settings
+from modeljob.spec import ModelJob, parse_job
+from modeljob.state import RUN_OUTPUT_PREVIEW_BYTES, ExecutionStateType, RunCommandResult
+from modeljob.store import JobStore
+from worker.engines import get_engine
+from worker.engines.base import EngineOutcome, ExecutionContext
+
+logger = logging.getLogger(__name__)
+
+DROPPED = "Dropped"
+
+
+@dataclass
+class Executor:
+    store: JobStore
+    settings: Settings
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Executor:
+        settings = settings or get_settings()
+        return cls(store=JobStore.from_settings(settings), settings=settings)
+
+    def run(self, job_id: str, execution_id: str) -> str:
+        """Run the execution unless it was claimed already; return its final state name."""
+        node_id = self.settings.node_id
+        try:
+            self.store.update_state(job_id, lambda state: claim_execution(state, execution_id, node_id))
+        except ClaimRejected as rejected:
+            logger.info("dropped delivery: %s", rejected)
+            return DROPPED
+        except (JobNotFoundError, KeyError) as missing:
+            logger.warning("dropped delivery of an unknown job or execution: %s", missing)
+            return DROPPED
+
+        logger.info("execution started on node %s", node_id)
+        job = parse_job(self.store.get_job(job_id)).job
+        outcome, run_output = self._run_engine(job, job_id, execution_id)
+
+        succeeded = outcome.error is None and outcome.exit_code == 0
+        status = _status_of(outcome)
+        final = self.store.update_state(
+            job_id, lambda state: finish_execution(state, execution_id, run_output, succeeded, status)
+        )
+        ended = final.execution(execution_id).state
+        log = logger.info if ended is ExecutionStateType.COMPLETED else logger.warning
+        log("execution ended: state=%s exit_code=%d status=%r", ended.value, outcome.exit_code, status)
+        return ended.value
+
+    def _run_engine(self, job: ModelJob, job_id: str, execution_id: str) -> tuple[EngineOutcome, RunCommandResult]:
+        work_dir = Path(tempfile.mkdtemp(prefix=f"modeljob-{execution_id}-"))
+        try:
+            context = ExecutionContext(
+                job=job,
+                job_id=job_id,
+                execution_id=execution_id,
+                work_dir=work_dir,
+                settings=self.settings,
+                timeout_s=self.timeout_of(job),
+            )
+            outcome = self._call_engine(context)
+            stdout = _read_capped(outcome.stdout_path, self.settings.max_output_bytes)
+            stderr = _read_capped(outcome.stderr_path, self.settings.max_output_bytes)
+            self.store.save_output(job_id, execution_id, stdout, stderr)
+            return outcome, _run_command_result(outcome, stdout, stderr)
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+
+    def _call_engine(self, context: ExecutionContext) -> EngineOutcome:
+        stdout_path = context.work_dir / "stdout"
+        stderr_path = context.work_dir / "stderr"
+        try:
+            return get_engine(context.job.spec.engine).run(context)
+        except ModelJobError as error:
+            # An expected failure, such as an input outside the allowed paths.
+            logger.warning("execution failed before the program ran: %s", error)
+            return EngineOutcome(exit_code=-1, stdout_path=stdout_path, stderr_path=stderr_path, error=str(error))
+        except Exception as error:
+            logger.exception("engine raised an unexpected error")
+            return EngineOutcome(
+                exit_code=-1,
+                stdout_path=stdout_path,
+                stderr_path=stderr_path,
+                error=f"internal error in the {context.job.spec.engine.value} engine: {error!r}",
+            )
+
+    def timeout_of(self, job: ModelJob) -> float:
+        """Resolve the spec's Timeout: 0 or absent means the default, capped at the maximum."""
+        requested_s = job.spec.timeout or self.settings.default_job_timeout_s
+        return float(min(requested_s, self.settings.max_job_timeout_s))
+
+
+def _status_of(outcome: EngineOutcome) -> str:
+    if outcome.error:
+        return outcome.error
+    if outcome.exit_code != 0:
+        return f"program exited with code {outcome.exit_code}"
+    return "program exited with code 0"
+
+
+def _read_capped(path: Path, max_bytes: int) -> str:
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(max_bytes)
+    except FileNotFoundError:
+        return ""
+    return data.decode("utf-8", errors="replace")
+
+
+def _run_command_result(outcome: EngineOutcome, stdout: str, stderr: str) -> RunCommandResult:
+    stdout_preview, stdout_truncated = _preview(stdout)
+    stderr_preview, stderr_truncated = _preview(stderr)
+    return RunCommandResult(
+        stdout=stdout_preview,
+        stdout_truncated=stdout_truncated,
+        stderr=stderr_preview,
+        stderr_truncated=stderr_truncated,
+        exit_code=outcome.exit_code,
+        runner_error=outcome.error or "",
+    )
+
+
+def _preview(text: str) -> tuple[str, bool]:
+    """Keep the first bytes of a stream, cut on a character boundary."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= RUN_OUTPUT_PREVIEW_BYTES:
+        return text, False
+    return encoded[:RUN_OUTPUT_PREVIEW_BYTES].decode("utf-8", errors="ignore"), True
