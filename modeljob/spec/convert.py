@@ -3,8 +3,8 @@
 `Converter` walks a decoded document along the model tables of `fields.py`. It
 records every problem it finds in `errors` (path in wire spelling, value as given)
 and keeps going, so one pass reports all of them. Keys that are not fields of a
-model are handed to the model's legacy handler (see `legacy.py`) when one knows
-them, and reported as unknown otherwise, with the closest field name suggested.
+model go to the model's legacy handler (see `legacy.py`) when it handles them, and
+are reported as unknown otherwise, with the closest field name suggested.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from pydantic import BaseModel
@@ -23,18 +23,18 @@ from modeljob.spec.enums import REMOVED_NAMES, SDK_NUMBERS, SelectionOperator, l
 from modeljob.spec.fields import FIELD_TABLES, FieldInfo, closest_field, construct, fold_key
 from modeljob.spec.load import MAX_PAYLOAD_BYTES
 
-# Longest string accepted in any field except URL, which may carry a whole Wasm
-# module as an inline data: URL and is bounded by the payload limit instead.
+# Maximum length of a string in any field except URL. A URL may carry a whole Wasm
+# module as an inline data: URL, so only the payload limit bounds it.
 MAX_STRING_CHARS = 64 * 1024
-# Most items in one list (inputs, parameters, environment variables, ...).
+# Maximum number of items in one list (inputs, parameters, environment variables).
 MAX_LIST_ITEMS = 4096
-# Deepest nesting accepted inside free-form values (PublisherSpec.Params); the
-# typed part of a job is at most seven levels deep.
+# Maximum nesting depth inside free-form values (PublisherSpec.Params). The typed
+# part of a job nests at most five levels (Spec.Wasm.EntryModule.S3.Bucket).
 MAX_DEPTH = 32
-# Most values visited in one document. YAML aliases can make a small file expand
+# Maximum number of values visited in one document. YAML aliases can make a small file expand
 # into a huge tree; this bounds the work whatever the input.
 MAX_VALUES = 200_000
-# Largest integer Go's int64 holds (Timeout, Concurrency).
+# Maximum value of Go's int64, the type of Timeout and Concurrency.
 MAX_INT64 = 2**63 - 1
 
 # An unrendered Go template action, as in Lilypad module templates.
@@ -222,6 +222,7 @@ class Converter:
         if value is None:
             # Go's decoder ignores null for every field type; so does this parser.
             return INVALID
+
         if kind == "str":
             return self.convert_string(value, path, model, field)
         if kind == "bool":
@@ -233,6 +234,9 @@ class Converter:
             return self.convert_int(value, path, field.wire)
         if kind == "enum":
             return self.convert_enum(value, field.target, path)
+        if kind == "datetime":
+            return self.convert_datetime(value, path)
+
         if kind == "model":
             converted = self.convert_model(value, field.target, path)
             return INVALID if converted is None else converted
@@ -247,8 +251,6 @@ class Converter:
             return self.convert_string_map(value, path)
         if kind == "any_map":
             return self.convert_free_mapping(value, path)
-        if kind == "datetime":
-            return self.convert_datetime(value, path)
         raise AssertionError(f"unhandled field kind {kind}")
 
     def convert_string(self, value: Any, path: str, model: type[BaseModel], field: FieldInfo) -> Any:
@@ -405,6 +407,7 @@ class Converter:
         if depth > MAX_DEPTH:
             self.error(path, f"nested more than {MAX_DEPTH} levels deep")
             return INVALID
+
         if value is None or isinstance(value, (bool, int)):
             return value
         if isinstance(value, float):
@@ -414,12 +417,14 @@ class Converter:
             return INVALID
         if isinstance(value, str):
             return value if self.check_text(value, path, MAX_STRING_CHARS, False) else INVALID
+
         if isinstance(value, (list, tuple)):
             if len(value) > MAX_LIST_ITEMS:
                 self.error(path, f"more than {MAX_LIST_ITEMS} items", value)
                 return INVALID
             items = [self.convert_free_value(item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value)]
-            return INVALID if INVALID in items else items
+            return INVALID if any(item is INVALID for item in items) else items
+
         mapping = self.as_mapping(value, path)
         if mapping is None:
             return INVALID
@@ -471,10 +476,8 @@ def parse_rfc3339(text: str) -> datetime | None:
         sign = -1 if zone[0] == "-" else 1
         offset_minutes = sign * (int(zone[1:3]) * 60 + int(zone[4:6]))
     try:
-        from datetime import timedelta
-
-        tz = timezone(timedelta(minutes=offset_minutes))
-        local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tzinfo=tz)
+        zone_info = timezone(timedelta(minutes=offset_minutes))
+        local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tzinfo=zone_info)
         return local.astimezone(timezone.utc)
     except (ValueError, OverflowError):
         return None

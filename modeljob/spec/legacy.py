@@ -4,7 +4,7 @@ Each handler runs after the known fields of one model were converted. It receive
 the converted `values` (attribute name to value), the legacy keys found (folded
 key to the key as given and its value) and the model's path, and it may rewrite
 `values`, add warnings, or add errors. Every accepted legacy key produces a
-warning that says what it became.
+warning that names what it became.
 """
 
 from __future__ import annotations
@@ -66,27 +66,27 @@ def finish_job(converter: Converter, values: dict[str, Any], legacy: dict[str, t
 
 def _check_api_version(converter: Converter, values: dict[str, Any], path: str) -> None:
     where = join_path(path, "APIVersion")
-    given = values.get("api_version")
-    if given is None:
+    api_version = values.get("api_version")
+    if api_version is None:
         converter.error(where, "missing; add APIVersion: V1beta1 at the top of the job")
         values["api_version"] = models.API_VERSION
         return
 
-    folded = given.strip().casefold()
+    folded = api_version.strip().casefold()
     if folded == API_VERSION_ACCEPTED:
         values["api_version"] = models.API_VERSION
     elif folded == API_VERSION_SAME_SCHEMA:
-        converter.warn(where, f"{given!r} has the same job schema as V1beta1 and was read as V1beta1")
+        converter.warn(where, f"{api_version!r} has the same job schema as V1beta1 and was read as V1beta1")
         values["api_version"] = models.API_VERSION
     elif folded == API_VERSION_FLAT:
         converter.error(
             where,
             "V1alpha1 jobs (Bacalhau 0.2 and earlier) are not supported; rewrite the job in the V1beta1 form "
             "with APIVersion: V1beta1 and the fields under Spec",
-            given,
+            api_version,
         )
     else:
-        converter.error(where, "unsupported API version; use V1beta1", given)
+        converter.error(where, "unsupported API version; use V1beta1", api_version)
 
 
 def _move_client_id(converter: Converter, values: dict[str, Any], client: tuple[str, Any], path: str) -> None:

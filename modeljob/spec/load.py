@@ -3,8 +3,10 @@
 YAML is read with the YAML 1.2 core schema rather than PyYAML's YAML 1.1 default.
 Under 1.1, `Operator: =` is the special "value" tag that `safe_load` refuses,
 `Values: [no]` becomes False, and an unquoted `CreatedAt` becomes a datetime.
-Under the core schema only `true`/`false`, `null`/`~`, decimal integers and floats
-are typed; everything else stays a string. Duplicate keys are rejected.
+This loader types only `true`/`false`, `null`/`~`, decimal integers without a
+leading zero and floats with a dot or an exponent. That is the YAML 1.2 core schema,
+except that `0777` stays a string. Everything else is a string, and duplicate keys
+are rejected.
 """
 
 from __future__ import annotations
@@ -51,14 +53,15 @@ SpecLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:
 SpecLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
     ),
     list("-+0123456789."),
 )
 
 
 class LoadError(Exception):
-    """The source could not be read or decoded; `error` says why."""
+    """The source could not be read or decoded; `error` describes the problem."""
 
     def __init__(self, error: FieldError) -> None:
         super().__init__(str(error))

@@ -41,7 +41,7 @@ _DNS_SUBDOMAIN = re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a
 _INTEGER = re.compile(r"[-+]?\d+")
 
 # Bacalhau's domain rule for HTTP networking, anchored here: lower-case DNS labels
-# ending in a top-level domain of two letters or more; a leading dot means "any
+# ending in a top-level domain of two letters or more. A leading dot means "any
 # subdomain of".
 _DOMAIN = re.compile(r"\.?(?:[a-z0-9]+(?:-[a-z0-9]+)*\.)+[a-z]{2,}")
 

@@ -62,8 +62,8 @@ def _print_text(result: dict[str, Any]) -> None:
     print(f"{result['file']}: invalid, {count} error{'s' if count != 1 else ''}:")
     for error in result["errors"]:
         where = error["path"] or "(document)"
-        shown = "" if error["value"] is None else f" (got {error['value']!r})"
-        print(f"  {where}: {error['message']}{shown}")
+        value_text = "" if error["value"] is None else f" (got {error['value']!r})"
+        print(f"  {where}: {error['message']}{value_text}")
 
 
 def summarize(job: ModelJob) -> str:
