@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -72,49 +73,84 @@ def cli(settings: Settings, *args: str, stdin: str | None = None) -> subprocess.
     )
 
 
-def test_noop_module_prints_hello(producer, corpus_dir):
-    handle = producer.submit(wasm_spec(corpus_module(corpus_dir, "noop")))
+@dataclass(frozen=True)
+class CorpusCase:
+    """A corpus module, how the spec runs it, and what the job must end with."""
+
+    module: str
+    wasm: dict[str, Any] = field(default_factory=dict)
+    with_input: bool = False
+    state: str = "Completed"
+    exit_code: int = 0
+    stdout: str = ""
+
+
+CORPUS_CASES = [
+    CorpusCase("noop", stdout="Hello, world!\n"),
+    CorpusCase("env", wasm={"EnvironmentVariables": {"HELLO": "world", "FOO": "bar"}}, stdout="FOO=bar\nHELLO=world\n"),
+    CorpusCase(
+        "exit_code",
+        wasm={"EnvironmentVariables": {"EXIT_CODE": "3"}},
+        state="Error",
+        exit_code=3,
+        stdout="Exiting with 3\n",
+    ),
+    CorpusCase(
+        "cat",
+        wasm={"Parameters": ["/inputs/config.yaml"]},
+        with_input=True,
+        stdout="greeting: hello from the host\n",
+    ),
+]
+
+
+def corpus_case_spec(case: CorpusCase, corpus_dir: Path, allowed_dir: Path) -> dict[str, Any]:
+    spec = wasm_spec(corpus_module(corpus_dir, case.module), **case.wasm)
+    if case.with_input:
+        inputs = allowed_dir / "cat-inputs"
+        inputs.mkdir(exist_ok=True)
+        (inputs / "config.yaml").write_text("greeting: hello from the host\n")
+        spec["Spec"]["Inputs"] = [{"StorageSource": "LocalDirectory", "SourcePath": str(inputs), "Path": "/inputs"}]
+    return spec
+
+
+def check_described(described: dict[str, Any], case: CorpusCase) -> None:
+    assert described["State"]["State"] == case.state
+    execution = only_execution(described)
+    assert execution["State"] == ("Completed" if case.state == "Completed" else "Failed")
+    assert execution["NodeId"]
+    assert execution["RunOutput"]["exitCode"] == case.exit_code
+    assert execution["RunOutput"]["stdout"] == case.stdout
+    assert execution["RunOutput"]["stdouttruncated"] is False
+    assert [entry["Type"] for entry in described["History"]].count("ExecutionLevel") == 3
+    if case.exit_code:
+        assert f"exited with code {case.exit_code}" in execution["Status"]
+
+
+@pytest.mark.parametrize("case", CORPUS_CASES, ids=lambda case: case.module)
+def test_producer_runs_corpus_module(producer, corpus_dir, allowed_dir, case):
+    handle = producer.submit(corpus_case_spec(case, corpus_dir, allowed_dir))
     state = handle.wait(JOB_WAIT_S)
 
-    assert state.state.value == "Completed"
-    assert handle.stdout() == "Hello, world!\n"
-    execution = only_execution(handle.describe())
-    assert execution["State"] == "Completed"
-    assert execution["RunOutput"]["exitCode"] == 0
-    assert execution["RunOutput"]["stdout"] == "Hello, world!\n"
-    assert execution["NodeId"] == producer.settings.node_id
+    assert state.state.value == case.state, handle.describe()
+    assert handle.stdout() == case.stdout
+    check_described(handle.describe(), case)
+    assert only_execution(handle.describe())["NodeId"] == producer.settings.node_id
 
 
-def test_env_module_sees_spec_environment(producer, corpus_dir):
-    spec = wasm_spec(corpus_module(corpus_dir, "env"), EnvironmentVariables={"HELLO": "world", "FOO": "bar"})
-    handle = producer.submit(spec)
+@pytest.mark.parametrize("case", CORPUS_CASES, ids=lambda case: case.module)
+def test_cli_runs_corpus_module(fleet_settings, worker, corpus_dir, allowed_dir, tmp_path, case):
+    spec_path = tmp_path / f"{case.module}.yaml"
+    spec_path.write_text(yaml.safe_dump(corpus_case_spec(case, corpus_dir, allowed_dir)))
 
-    assert handle.wait(JOB_WAIT_S).state.value == "Completed"
-    assert handle.stdout().splitlines() == ["FOO=bar", "HELLO=world"]
+    submitted = cli(fleet_settings, "submit", str(spec_path), "--wait")
+    assert submitted.returncode == (0 if case.state == "Completed" else 1), submitted.stderr
+    job_id, summary = submitted.stdout.splitlines()
+    assert summary.startswith(f"job {job_id}: {case.state}")
 
-
-def test_exit_code_3_gives_error_state(producer, corpus_dir):
-    spec = wasm_spec(corpus_module(corpus_dir, "exit_code"), EnvironmentVariables={"EXIT_CODE": "3"})
-    handle = producer.submit(spec)
-    state = handle.wait(JOB_WAIT_S)
-
-    assert state.state.value == "Error"
-    execution = only_execution(handle.describe())
-    assert execution["State"] == "Failed"
-    assert execution["RunOutput"]["exitCode"] == 3
-    assert "exited with code 3" in execution["Status"]
-
-
-def test_cat_reads_preopened_input(producer, corpus_dir, allowed_dir):
-    inputs = allowed_dir / "cat-inputs"
-    inputs.mkdir(exist_ok=True)
-    (inputs / "config.yaml").write_text("greeting: hello from the host\n")
-    spec = wasm_spec(corpus_module(corpus_dir, "cat"), Parameters=["/inputs/config.yaml"])
-    spec["Spec"]["Inputs"] = [{"StorageSource": "LocalDirectory", "SourcePath": str(inputs), "Path": "/inputs"}]
-    handle = producer.submit(spec)
-
-    assert handle.wait(JOB_WAIT_S).state.value == "Completed", handle.describe()
-    assert handle.stdout() == "greeting: hello from the host\n"
+    described = cli(fleet_settings, "describe", job_id)
+    assert described.returncode == 0, described.stderr
+    check_described(yaml.safe_load(described.stdout), case)
 
 
 def test_input_outside_allowed_paths_fails(producer, corpus_dir, tmp_path):
@@ -204,38 +240,20 @@ def test_invalid_spec_reaches_nothing(producer, redis_server, fleet_settings, sp
     assert queue_and_store_snapshot(fleet_settings, client) == before
 
 
-def test_cli_submit_wait_and_describe(fleet_settings, worker, corpus_dir, tmp_path):
+def test_cli_id_only_prints_only_the_id(fleet_settings, worker, corpus_dir, tmp_path):
     spec_path = tmp_path / "exit3.json"
     spec_path.write_text(
         json.dumps(wasm_spec(corpus_module(corpus_dir, "exit_code"), EnvironmentVariables={"EXIT_CODE": "3"}))
     )
     submitted = cli(fleet_settings, "submit", str(spec_path), "--wait", "--id-only")
+
     assert submitted.returncode == 1, submitted.stderr
+    assert len(submitted.stdout.splitlines()) == 1
     job_id = submitted.stdout.strip()
-    assert len(job_id.splitlines()) == 1
-    assert "Error" in submitted.stderr
-
-    described = cli(fleet_settings, "describe", job_id)
-    assert described.returncode == 0, described.stderr
-    document = yaml.safe_load(described.stdout)
-    assert document["State"]["State"] == "Error"
-    execution = document["State"]["Executions"][0]
-    assert execution["RunOutput"]["exitCode"] == 3
-    assert execution["NodeId"]
-    assert [entry["Type"] for entry in document["History"]].count("ExecutionLevel") == 3
-
-
-@pytest.mark.parametrize("name", ["noop", "env"])
-def test_cli_submit_wait_completes(fleet_settings, worker, corpus_dir, tmp_path, name):
-    spec_path = tmp_path / f"{name}.yaml"
-    spec_path.write_text(yaml.safe_dump(wasm_spec(corpus_module(corpus_dir, name), EnvironmentVariables={"A": "1"})))
-    submitted = cli(fleet_settings, "submit", str(spec_path), "--wait")
-    assert submitted.returncode == 0, submitted.stderr
-    job_id, summary = submitted.stdout.splitlines()
-    assert summary == f"job {job_id}: Completed"
+    assert f"job {job_id}: Error" in submitted.stderr
 
     described = cli(fleet_settings, "describe", job_id, "--output", "json")
-    assert json.loads(described.stdout)["State"]["State"] == "Completed"
+    assert json.loads(described.stdout)["State"]["State"] == "Error"
 
 
 def test_describe_unknown_job_fails(fleet_settings, worker):

@@ -50,8 +50,7 @@ class Executor:
             return DROPPED
 
         logger.info("execution started on node %s", node_id)
-        job = parse_job(self.store.get_job(job_id)).job
-        outcome, run_output = self._run_engine(job, job_id, execution_id)
+        outcome, run_output = self._run_engine(job_id, execution_id)
 
         succeeded = outcome.error is None and outcome.exit_code == 0
         status = _status_of(outcome)
@@ -63,9 +62,18 @@ class Executor:
         log("execution ended: state=%s exit_code=%d status=%r", ended.value, outcome.exit_code, status)
         return ended.value
 
-    def _run_engine(self, job: ModelJob, job_id: str, execution_id: str) -> tuple[EngineOutcome, RunCommandResult]:
+    def _run_engine(self, job_id: str, execution_id: str) -> tuple[EngineOutcome, RunCommandResult]:
         work_dir = Path(tempfile.mkdtemp(prefix=f"modeljob-{execution_id}-"))
         try:
+            try:
+                job = parse_job(self.store.get_job(job_id)).job
+            except ModelJobError as error:
+                # A stored job is canonical, so this means the store holds something
+                # that this worker's contract does not accept (a version mismatch).
+                logger.error("stored job cannot be loaded: %s", error)
+                outcome = _failed_before_start(work_dir, f"stored job cannot be loaded by this worker: {error}")
+                return outcome, _run_command_result(outcome, "", "")
+
             context = ExecutionContext(
                 job=job,
                 job_id=job_id,
@@ -83,27 +91,27 @@ class Executor:
             shutil.rmtree(work_dir, ignore_errors=True)
 
     def _call_engine(self, context: ExecutionContext) -> EngineOutcome:
-        stdout_path = context.work_dir / "stdout"
-        stderr_path = context.work_dir / "stderr"
         try:
             return get_engine(context.job.spec.engine).run(context)
         except ModelJobError as error:
-            # An expected failure, such as an input outside the allowed paths.
+            # An expected failure, such as an engine this worker does not have.
             logger.warning("execution failed before the program ran: %s", error)
-            return EngineOutcome(exit_code=-1, stdout_path=stdout_path, stderr_path=stderr_path, error=str(error))
+            return _failed_before_start(context.work_dir, str(error))
         except Exception as error:
             logger.exception("engine raised an unexpected error")
-            return EngineOutcome(
-                exit_code=-1,
-                stdout_path=stdout_path,
-                stderr_path=stderr_path,
-                error=f"internal error in the {context.job.spec.engine.value} engine: {error!r}",
-            )
+            engine = context.job.spec.engine.value
+            return _failed_before_start(context.work_dir, f"internal error in the {engine} engine: {error!r}")
 
     def timeout_of(self, job: ModelJob) -> float:
         """Resolve the spec's Timeout: 0 or absent means the default, capped at the maximum."""
         requested_s = job.spec.timeout or self.settings.default_job_timeout_s
         return float(min(requested_s, self.settings.max_job_timeout_s))
+
+
+def _failed_before_start(work_dir: Path, error: str) -> EngineOutcome:
+    return EngineOutcome(
+        exit_code=-1, stdout_path=work_dir / "stdout", stderr_path=work_dir / "stderr", error=error
+    )
 
 
 def _status_of(outcome: EngineOutcome) -> str:

@@ -24,5 +24,5 @@ class NoopEngine:
         stderr_path = context.work_dir / STDERR_FILE_NAME
         stdout_path.write_bytes(b"")
         stderr_path.write_bytes(b"")
-        logger.info("noop execution finished execution_id=%s", context.execution_id)
+        logger.info("noop execution finished")
         return EngineOutcome(exit_code=0, stdout_path=stdout_path, stderr_path=stderr_path)

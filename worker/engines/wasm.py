@@ -21,6 +21,7 @@ this run alone when several executions share a process.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import shutil
@@ -85,24 +86,22 @@ class WasmEngine:
         try:
             program = self._prepare(context, stdout_path, stderr_path)
         except (StorageError, WasmSetupError) as error:
-            logger.warning("wasm execution failed before start execution_id=%s error=%s", context.execution_id, error)
+            logger.warning("wasm execution failed before start error=%s", error)
             return EngineOutcome(NO_EXIT_CODE, stdout_path, stderr_path, error=str(error))
         except OSError as error:
             # Reading a module or staging an input failed on the host (permissions, disk full).
-            logger.warning("wasm execution failed before start execution_id=%s error=%s", context.execution_id, error)
+            logger.warning("wasm execution failed before start error=%s", error)
             return EngineOutcome(NO_EXIT_CODE, stdout_path, stderr_path, error=f"Wasm job could not be prepared: {error}")
 
         logger.info(
-            "wasm execution started execution_id=%s module_sha256=%s entry_point=%s timeout_s=%g",
-            context.execution_id,
+            "wasm execution started module_sha256=%s entry_point=%s timeout_s=%g",
             program.entry.sha256,
             program.entry_point,
             context.timeout_s,
         )
         outcome = _execute(program, context, stdout_path, stderr_path)
         logger.info(
-            "wasm execution finished execution_id=%s exit_code=%d timed_out=%s error=%s",
-            context.execution_id,
+            "wasm execution finished exit_code=%d timed_out=%s error=%s",
             outcome.exit_code,
             outcome.timed_out,
             outcome.error,
@@ -246,9 +245,15 @@ class _Watchdog:
         self._engine = engine
         self._timeout_s = timeout_s
         self._should_stop = should_stop
-        self._execution_id = execution_id
         self._finished = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name=f"wasm-watchdog-{execution_id}", daemon=True)
+        # The thread runs in a copy of the caller's context, so its log lines carry
+        # the job and execution ids bound there.
+        self._thread = threading.Thread(
+            target=contextvars.copy_context().run,
+            args=(self._watch,),
+            name=f"wasm-watchdog-{execution_id}",
+            daemon=True,
+        )
 
     def __enter__(self) -> _Watchdog:
         self._thread.start()
@@ -276,12 +281,12 @@ class _Watchdog:
             return bool(self._should_stop())
         except Exception:
             # A failing check must not end the watchdog, or the timeout would be lost too.
-            logger.exception("should_stop check failed execution_id=%s", self._execution_id)
+            logger.exception("should_stop check failed")
             return False
 
     def _interrupt(self, reason: str) -> None:
         self.reason = reason
-        logger.info("interrupting wasm execution execution_id=%s reason=%s", self._execution_id, reason)
+        logger.info("interrupting wasm execution reason=%s", reason)
         # NOTE: the module traps at its next epoch check in wasm code. A module blocked in
         # a WASI call (such as a long poll_oneoff sleep) is interrupted only when that call
         # returns.
