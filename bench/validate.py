@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -29,6 +30,8 @@ from modeljob.spec import dump_job, load_canonical, parse_job  # noqa: E402
 from modeljob.spec.load import decode_text  # noqa: E402
 
 DEFAULT_SECONDS = 2.0
+# Repetitions behind each job's own time in the per-job line.
+PER_JOB_RUNS = 300
 
 
 def corpus_root() -> Path:
@@ -81,7 +84,21 @@ def main() -> int:
     ]
     for label, per_second in rows:
         print(f"{label:48s} {per_second:10.0f} specs/s {1e6 / per_second:9.1f} us/spec")
+
+    accepted = [document for document in decoded if _accepted(document)]
+    per_job_us = sorted(_time_one_us(document, PER_JOB_RUNS) for document in accepted)
+    print(
+        f"parse_job per accepted decoded job ({PER_JOB_RUNS} runs each): "
+        f"min {per_job_us[0]:.0f} us, median {statistics.median(per_job_us):.0f} us, max {per_job_us[-1]:.0f} us"
+    )
     return 0
+
+
+def _time_one_us(document: Any, runs: int) -> float:
+    started = time.perf_counter()
+    for _ in range(runs):
+        parse_job(document)
+    return (time.perf_counter() - started) / runs * 1e6
 
 
 def _is_json(data: bytes) -> bool:

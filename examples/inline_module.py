@@ -5,15 +5,15 @@ Usage: python examples/inline_module.py MODULE.wat|MODULE.wasm
 
 from __future__ import annotations
 
+import argparse
 import base64
-import sys
 from pathlib import Path
 
 import wasmtime
 
 
 def module_bytes(path: Path) -> bytes:
-    """The module in binary form; WAT text is compiled with wasmtime."""
+    """Return the module in binary form, compiling WAT text with wasmtime."""
     if path.suffix == ".wat":
         return wasmtime.wat2wasm(path.read_text(encoding="utf-8"))
     return path.read_bytes()
@@ -24,7 +24,14 @@ def data_url(path: Path) -> str:
     return f"data:application/wasm;base64,{encoded}"
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Print a WAT or wasm file as an Inline data: URL.")
+    parser.add_argument("module", type=Path, help="a .wat text file or a .wasm binary")
+    args = parser.parse_args()
+    if not args.module.is_file():
+        parser.error(f"module file not found: {args.module}")
+    print(data_url(args.module))
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    print(data_url(Path(sys.argv[1])))
+    main()

@@ -16,7 +16,7 @@ class FieldError:
 
     `path` uses the spelling of the wire form, for example `Spec.Inputs[0].Path`;
     `value` is the value as given (or `None` when the field is missing), and
-    `message` says what is wrong and what would be valid.
+    `message` states what is wrong and what would be valid.
     """
 
     path: str
@@ -27,7 +27,7 @@ class FieldError:
         where = self.path or "(document)"
         if self.value is None:
             return f"{where}: {self.message}"
-        return f"{where}: {self.message} (got {self.value!r})"
+        return f"{where}: {self.message} (value: {self.value!r})"
 
 
 class SpecValidationError(ModelJobError, ValueError):
@@ -45,6 +45,10 @@ class SpecValidationError(ModelJobError, ValueError):
         lines = [f"{head}invalid job spec, {count} {noun}:"]
         lines.extend(f"  - {error}" for error in self.errors)
         return "\n".join(lines)
+
+
+class ConfigurationError(ModelJobError, ValueError):
+    """A setting needed for the requested operation is missing or invalid."""
 
 
 class JobNotFoundError(ModelJobError, LookupError):

@@ -8,6 +8,7 @@ from its executions here, so no caller sets it by hand.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from modeljob.state import (
     ExecutionDesiredState,
@@ -74,6 +75,7 @@ def finish_execution(
     run_output: RunCommandResult,
     succeeded: bool,
     status: str,
+    published_results: dict[str, Any] | None = None,
 ) -> list[JobHistory] | None:
     """Record how a running execution ended; return None if it already ended."""
     execution = state.execution(execution_id)
@@ -84,6 +86,7 @@ def finish_execution(
     history = [_set_execution_state(state, execution, new_state, status)]
     execution.status = status
     execution.run_output = run_output
+    execution.published_results = published_results
     execution.desired_state = ExecutionDesiredState.STOPPED
     history.extend(_derive_job_state(state))
     return history

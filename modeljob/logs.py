@@ -1,6 +1,6 @@
 """Structured logging: `job_id` and `execution_id` bound once, carried by every line.
 
-A worker binds the ids when it starts an execution; every record logged in that
+A worker binds the ids when it starts an execution. Every record logged in that
 context, by any module, then carries them as attributes and in the formatted line.
 """
 

@@ -1,8 +1,8 @@
 """Celery configuration shared by producers and workers, and queue routing.
 
-Producers send executions by task name, so they never import worker code; both
-sides build their Celery app from `celery_config` to agree on serialization and
-delivery guarantees.
+Producers send executions by task name, so they never import worker code. Both
+sides build their Celery app from `celery_config`, so they agree on serialization
+and delivery guarantees.
 """
 
 from __future__ import annotations

@@ -6,20 +6,34 @@ import socket
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_KEY_PREFIX = "modeljob"
 DEFAULT_QUEUE = "modeljob"
 # Applied when a spec has no Timeout or Timeout 0, in seconds.
 DEFAULT_JOB_TIMEOUT_S = 30 * 60
-# Upper bound on a spec's Timeout, in seconds; the broker's visibility timeout is
-# derived from it so that a running task is never redelivered while it may still run.
+# Upper bound on a spec's Timeout, in seconds. The broker's visibility timeout is
+# derived from it, so a running task is never redelivered while it may still run.
 MAX_JOB_TIMEOUT_S = 6 * 60 * 60
 # How long finished jobs stay in the store, in seconds.
 DEFAULT_RETENTION_S = 7 * 24 * 60 * 60
 # Full stdout and stderr of an execution are kept up to this size each, in bytes.
 DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024
+
+
+REDIS_URL_SCHEMES = ("redis", "rediss", "unix")
+
+
+def redact_url(url: str) -> str:
+    """Return the URL with any password replaced by `***`, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class Settings(BaseSettings):
@@ -51,6 +65,20 @@ class Settings(BaseSettings):
     max_job_timeout_s: int = Field(default=MAX_JOB_TIMEOUT_S, gt=0)
     retention_s: int = Field(default=DEFAULT_RETENTION_S, gt=0)
     max_output_bytes: int = Field(default=DEFAULT_MAX_OUTPUT_BYTES, gt=0)
+
+    @field_validator("broker_url", "store_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        scheme = urlsplit(value).scheme
+        if scheme not in REDIS_URL_SCHEMES:
+            variable = f"MODELJOB_{info.field_name.upper()}"
+            raise ValueError(
+                f"{variable}={redact_url(value)!r} is not a Redis URL; "
+                "use redis://HOST:PORT/DB, rediss:// for TLS, or unix:///path/to/redis.sock"
+            )
+        return value
 
     @field_validator("allowed_local_paths", mode="before")
     @classmethod

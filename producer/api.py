@@ -15,7 +15,8 @@ from typing import Any
 
 from celery import Celery
 
-from modeljob.errors import FieldError, ModelJobError, SpecValidationError
+from modeljob.admission import check_deployment_limits
+from modeljob.errors import ConfigurationError, ModelJobError
 from modeljob.lifecycle import fail_pending, new_job_state
 from modeljob.queue import EXECUTE_TASK, HARD_LIMIT_GRACE_S, make_celery_app, queue_for
 from modeljob.settings import Settings, get_settings
@@ -42,7 +43,7 @@ class JobTimeoutError(ModelJobError, TimeoutError):
 
 
 def default_client_id() -> str:
-    """A stable 64-hex-digit client ID for this user on this host, as Bacalhau shapes it."""
+    """Derive a stable client ID for this user on this host: 64 hex digits, as Bacalhau's are."""
     owner = f"{getpass.getuser()}@{socket.gethostname()}"
     return hashlib.sha256(owner.encode("utf-8")).hexdigest()
 
@@ -96,7 +97,7 @@ class Producer:
     ) -> None:
         self.settings = settings or get_settings()
         if not self.settings.broker_url:
-            raise ValueError(
+            raise ConfigurationError(
                 "MODELJOB_BROKER_URL is not set: point it at your Redis, for example "
                 "redis://127.0.0.1:6379/0, or use `modeljob run` for the embedded default"
             )
@@ -113,7 +114,7 @@ class Producer:
         parsed = parse_job(_as_source(spec))
         for warning in parsed.warnings:
             logger.warning("spec: %s", warning)
-        self._check_limits(parsed.job)
+        check_deployment_limits(parsed.job, self.settings)
 
         job = self._with_metadata(parsed.job, client_id or default_client_id())
         job_id = job.metadata.id
@@ -127,12 +128,12 @@ class Producer:
         return JobHandle(id=job_id, producer=self, warnings=list(parsed.warnings))
 
     def handle(self, job_id: str) -> JobHandle:
-        """A handle to a job submitted earlier; raises JobNotFoundError if it is unknown."""
+        """Return a handle to a job submitted earlier; raise JobNotFoundError if it is unknown."""
         self.store.get_state(job_id)
         return JobHandle(id=job_id, producer=self)
 
     def describe(self, job_id: str) -> dict[str, Any]:
-        """The job as Bacalhau's `describe` shows it: `Job`, `State` and `History`."""
+        """Return the job as Bacalhau's `describe` prints it: `Job`, `State` and `History`."""
         return {
             "Job": self.store.get_job(job_id),
             "State": self.store.get_state(job_id).to_wire(),
@@ -145,20 +146,6 @@ class Producer:
             finished = [e for e in executions if e.state is not ExecutionStateType.NEW]
             execution_id = (finished or executions)[-1].compute_reference
         return self.store.get_output(job_id, execution_id)
-
-    def _check_limits(self, job: ModelJob) -> None:
-        timeout_s = job.spec.timeout
-        if timeout_s is not None and timeout_s > self.settings.max_job_timeout_s:
-            raise SpecValidationError(
-                [
-                    FieldError(
-                        path="Spec.Timeout",
-                        value=timeout_s,
-                        message=f"exceeds this deployment's maximum of {self.settings.max_job_timeout_s} s; "
-                        "lower it, or raise MODELJOB_MAX_JOB_TIMEOUT_S on producers and workers",
-                    )
-                ]
-            )
 
     def _with_metadata(self, job: ModelJob, client_id: str) -> ModelJob:
         metadata = ModelMetadata(

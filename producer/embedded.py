@@ -73,7 +73,7 @@ def free_loopback_port() -> int:
 
 
 def start_redis(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
-    """Start a private, non-persistent Redis on a loopback port and wait until it answers."""
+    """Start a private, non-persistent Redis on a loopback port and wait until it replies to PING."""
     process = subprocess.Popen(
         [
             redis_server_binary(),
@@ -99,7 +99,7 @@ def start_redis(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
             except redis.ConnectionError:
                 if time.monotonic() > deadline:
                     stop_process(process, 1.0)
-                    raise EmbeddedStartError(f"redis-server did not answer on {LOOPBACK}:{port}") from None
+                    raise EmbeddedStartError(f"redis-server did not reply to PING on {LOOPBACK}:{port} within {REDIS_START_TIMEOUT_S:g} s") from None
                 time.sleep(0.02)
     finally:
         client.close()

@@ -71,7 +71,7 @@ def test_invalid_file_lists_every_error(invalid_file: Path, capsys: pytest.Captu
     assert lines[0] == f"{invalid_file}: invalid, 3 errors:"
     assert "  APIVersion: missing; add APIVersion: V1beta1 at the top of the job" in lines
     assert "  Spec.Docker.Image: missing; the Docker engine needs an image such as ubuntu:22.04" in lines
-    assert "  Spec.Docker.WorkingDirectory: must be an absolute path starting with / (got 'work')" in lines
+    assert "  Spec.Docker.WorkingDirectory: must be an absolute path starting with / (value: 'work')" in lines
 
 
 def test_one_invalid_file_fails_all(valid_file: Path, invalid_file: Path, capsys: pytest.CaptureFixture[str]) -> None:

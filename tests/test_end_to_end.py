@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -264,10 +265,125 @@ def test_describe_unknown_job_fails(fleet_settings, worker):
 
 def test_run_embedded_prints_hello(tmp_path):
     """`modeljob run` with no broker configured starts its own Redis and worker."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MODELJOB_")}
+    env = embedded_env()
     example = Path(__file__).resolve().parent.parent / "examples" / "hello-wasm.yaml"
     executable = shutil.which("modeljob", path=str(Path(sys.executable).parent))
     result = subprocess.run([executable, "run", str(example)], env=env, capture_output=True, text=True, timeout=120)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout == "Hello, world!\n"
+
+
+WRITE_OUTPUT_WAT = """
+(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "result.txt")
+  (data (i32.const 16) "done\\n")
+  ;; iovec {pointer 16, length 5} at offset 32
+  (data (i32.const 32) "\\10\\00\\00\\00\\05\\00\\00\\00")
+  (func (export "_start")
+    (local $errno i32)
+    ;; fd 3 is the first preopen: the output folder. O_CREAT is 1; rights allow writing.
+    (local.set $errno (call $path_open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 10)
+      (i32.const 1) (i64.const 0x0fffffff) (i64.const 0x0fffffff) (i32.const 0) (i32.const 48)))
+    (if (local.get $errno) (then (call $proc_exit (i32.add (i32.const 100) (local.get $errno)))))
+    (drop (call $fd_write (i32.load (i32.const 48)) (i32.const 32) (i32.const 1) (i32.const 40)))))
+"""
+
+
+def test_wasm_writes_to_output_folder(producer):
+    spec = wasm_spec(wasmtime.wat2wasm(WRITE_OUTPUT_WAT))
+    spec["Spec"]["Outputs"] = [{"Name": "outputs", "Path": "/outputs"}]
+    handle = producer.submit(spec)
+
+    state = handle.wait(JOB_WAIT_S)
+    assert state.state.value == "Completed", handle.describe()
+    execution = only_execution(handle.describe())
+    assert execution["RunOutput"]["exitCode"] == 0
+    # The Noop publisher keeps nothing, as Bacalhau's does.
+    assert execution["PublishedResults"] is None
+
+
+def test_unavailable_publisher_fails_before_running(producer, corpus_dir):
+    spec = wasm_spec(corpus_module(corpus_dir, "noop"))
+    spec["Spec"]["PublisherSpec"] = {"Type": "Ipfs"}
+    handle = producer.submit(spec)
+
+    assert handle.wait(JOB_WAIT_S).state.value == "Error"
+    execution = only_execution(handle.describe())
+    assert "'Ipfs' is not available on this worker" in execution["Status"]
+    assert execution["RunOutput"]["exitCode"] == -1
+    assert handle.stdout() == ""
+
+
+def embedded_env() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if not key.startswith("MODELJOB_")}
+
+
+def children_of(pid: int) -> list[int]:
+    result = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(line) for line in result.stdout.split()]
+
+
+def is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split()[2] != "Z"
+
+
+def test_run_stops_embedded_fleet_on_sigterm(tmp_path):
+    looping = wasm_spec(wasmtime.wat2wasm(LOOP_FOREVER_WAT))
+    looping["Spec"]["Timeout"] = 120
+    spec_path = tmp_path / "loop.json"
+    spec_path.write_text(json.dumps(looping))
+    executable = shutil.which("modeljob", path=str(Path(sys.executable).parent))
+    process = subprocess.Popen([executable, "run", str(spec_path)], env=embedded_env(), stderr=subprocess.PIPE)
+
+    # Wait until the embedded Redis and worker run, then stop `modeljob run`.
+    deadline = time.monotonic() + JOB_WAIT_S
+    children: list[int] = []
+    while len(children) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        children = children_of(process.pid)
+    assert len(children) == 2, "the embedded Redis and worker did not start"
+    time.sleep(2)
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+
+    assert process.returncode == 128 + signal.SIGTERM
+    assert [pid for pid in children if is_running(pid)] == []
+
+
+def test_unreachable_redis_gives_message(fleet_settings, tmp_path):
+    spec_path = tmp_path / "noop.yaml"
+    spec_path.write_text("APIVersion: V1beta1\nSpec:\n  Engine: Noop\n")
+    from producer.embedded import free_loopback_port
+
+    unused = f"redis://127.0.0.1:{free_loopback_port()}/0"
+    settings = fleet_settings.model_copy(update={"broker_url": unused, "store_url": unused})
+    result = cli(settings, "submit", str(spec_path))
+
+    assert result.returncode == 1
+    assert "cannot reach Redis at" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_non_redis_url_is_rejected(fleet_settings, tmp_path):
+    env = settings_env(fleet_settings)
+    env["MODELJOB_BROKER_URL"] = "http://user:secret@127.0.0.1:1/"
+    env.pop("MODELJOB_STORE_URL")
+    executable = shutil.which("modeljob", path=str(Path(sys.executable).parent))
+    result = subprocess.run([executable, "describe", "x"], env=env, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 1
+    assert "MODELJOB_BROKER_URL" in result.stderr
+    assert "is not a Redis URL" in result.stderr
+    assert "secret" not in result.stderr

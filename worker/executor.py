@@ -7,20 +7,26 @@ another worker took, or that already ended, does nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pydantic
 
 from modeljob.errors import JobNotFoundError, ModelJobError
 from modeljob.lifecycle import ClaimRejected, claim_execution, finish_execution
 from modeljob.settings import Settings, get_settings
-from modeljob.spec import ModelJob, parse_job
+from modeljob.spec import ModelJob, load_canonical
 from modeljob.state import RUN_OUTPUT_PREVIEW_BYTES, ExecutionStateType, RunCommandResult
 from modeljob.store import JobStore
 from worker.engines import get_engine
 from worker.engines.base import EngineOutcome, ExecutionContext
+from worker.publishers import PublisherUnavailableError, get_publisher
+from worker.storage.outputs import OUTPUTS_DIR_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -50,29 +56,39 @@ class Executor:
             return DROPPED
 
         logger.info("execution started on node %s", node_id)
-        outcome, run_output = self._run_engine(job_id, execution_id)
+        report = self._execute(job_id, execution_id)
 
+        outcome = report.outcome
         succeeded = outcome.error is None and outcome.exit_code == 0
         status = _status_of(outcome)
         final = self.store.update_state(
-            job_id, lambda state: finish_execution(state, execution_id, run_output, succeeded, status)
+            job_id,
+            lambda state: finish_execution(
+                state, execution_id, report.run_output, succeeded, status, report.published_results
+            ),
         )
         ended = final.execution(execution_id).state
         log = logger.info if ended is ExecutionStateType.COMPLETED else logger.warning
         log("execution ended: state=%s exit_code=%d status=%r", ended.value, outcome.exit_code, status)
         return ended.value
 
-    def _run_engine(self, job_id: str, execution_id: str) -> tuple[EngineOutcome, RunCommandResult]:
+    def _execute(self, job_id: str, execution_id: str) -> RunReport:
+        """Run the program in a private work folder, keep its output and publish its results."""
         work_dir = Path(tempfile.mkdtemp(prefix=f"modeljob-{execution_id}-"))
         try:
             try:
-                job = parse_job(self.store.get_job(job_id)).job
-            except ModelJobError as error:
-                # A stored job is canonical, so this means the store holds something
-                # that this worker's contract does not accept (a version mismatch).
+                # Stored jobs are canonical dumps, validated when they were submitted.
+                job = load_canonical(self.store.get_job(job_id))
+            except pydantic.ValidationError as error:
+                # The producer that stored it speaks another version of the contract.
                 logger.error("stored job cannot be loaded: %s", error)
-                outcome = _failed_before_start(work_dir, f"stored job cannot be loaded by this worker: {error}")
-                return outcome, _run_command_result(outcome, "", "")
+                return RunReport.failed(work_dir, f"stored job cannot be loaded by this worker: {error}")
+
+            try:
+                publisher = get_publisher(job)
+            except PublisherUnavailableError as error:
+                logger.warning("execution rejected before the program ran: %s", error)
+                return RunReport.failed(work_dir, str(error))
 
             context = ExecutionContext(
                 job=job,
@@ -86,7 +102,15 @@ class Executor:
             stdout = _read_capped(outcome.stdout_path, self.settings.max_output_bytes)
             stderr = _read_capped(outcome.stderr_path, self.settings.max_output_bytes)
             self.store.save_output(job_id, execution_id, stdout, stderr)
-            return outcome, _run_command_result(outcome, stdout, stderr)
+
+            published_results = None
+            if outcome.error is None and outcome.exit_code == 0:
+                try:
+                    published_results = publisher.publish(job, execution_id, work_dir / OUTPUTS_DIR_NAME)
+                except ModelJobError as error:
+                    logger.warning("publishing failed: %s", error)
+                    outcome = dataclasses.replace(outcome, error=f"publishing the results failed: {error}")
+            return RunReport(outcome, _run_command_result(outcome, stdout, stderr), published_results)
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
 
@@ -106,6 +130,21 @@ class Executor:
         """Resolve the spec's Timeout: 0 or absent means the default, capped at the maximum."""
         requested_s = job.spec.timeout or self.settings.default_job_timeout_s
         return float(min(requested_s, self.settings.max_job_timeout_s))
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What one execution produced, ready to be recorded."""
+
+    outcome: EngineOutcome
+    run_output: RunCommandResult
+    # A wire StorageSpec saying where the results went, or None when nothing was published.
+    published_results: dict[str, Any] | None = None
+
+    @classmethod
+    def failed(cls, work_dir: Path, error: str) -> RunReport:
+        outcome = _failed_before_start(work_dir, error)
+        return cls(outcome, _run_command_result(outcome, "", ""))
 
 
 def _failed_before_start(work_dir: Path, error: str) -> EngineOutcome:

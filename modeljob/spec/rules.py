@@ -107,7 +107,7 @@ def _check_engine(report: _Report, spec: ModelSpec) -> None:
         if spec.wasm is None or spec.wasm.entry_module is None:
             report.error(
                 "Spec.Wasm.EntryModule",
-                "missing; the Wasm engine needs an entry module (an IPFS CID, a URL, or an inline data: URL)",
+                "missing; the Wasm engine needs an entry module, for example an Inline data: URL or a LocalDirectory file",
             )
     elif wasm_set and spec.engine is not None:
         report.error("Spec.Wasm", f"set, but Spec.Engine is {spec.engine.value}; remove it or set Engine: Wasm")

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import redis
 
-from modeljob.errors import JobNotFoundError, StoreConflictError
+from modeljob.errors import ConfigurationError, JobNotFoundError, StoreConflictError
 from modeljob.settings import Settings
 from modeljob.state import JobHistory, JobState, utc_now
 from modeljob.store.keys import Keys
@@ -57,7 +57,7 @@ class JobStore:
     def from_settings(cls, settings: Settings) -> JobStore:
         url = settings.effective_store_url
         if not url:
-            raise ValueError(
+            raise ConfigurationError(
                 "no job store configured: set MODELJOB_STORE_URL or MODELJOB_BROKER_URL "
                 "to a Redis URL such as redis://127.0.0.1:6379/0"
             )

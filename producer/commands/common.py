@@ -16,7 +16,7 @@ OUTPUT_FORMATS = ("yaml", "json")
 
 
 def read_spec_argument(value: str) -> Any:
-    """A FILE argument: a path, or `-` for standard input."""
+    """Resolve a FILE argument: a path, or `-` for standard input."""
     if value == "-":
         return sys.stdin.read()
     path = Path(value)
@@ -26,10 +26,8 @@ def read_spec_argument(value: str) -> Any:
 
 
 def connect() -> Producer:
-    try:
-        return Producer()
-    except ValueError as error:
-        raise SystemExit(f"error: {error}") from None
+    """Build a producer from the MODELJOB_* settings; errors reach the CLI's handler."""
+    return Producer()
 
 
 def render(document: Any, output: str) -> str:
@@ -39,7 +37,7 @@ def render(document: Any, output: str) -> str:
 
 
 def summarize(state: JobState) -> str:
-    """One line on how a job ended, for people."""
+    """Describe in one line how a job ended."""
     line = f"job {state.job_id}: {state.state.value}"
     if state.state is JobStateType.COMPLETED:
         return line

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
 import time
 from typing import Iterator
@@ -37,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     spec = read_spec_argument(args.file)
     settings = get_settings()
+    # SIGTERM (from `timeout`, `kill` or a CI cancel) unwinds like Ctrl-C does, so the
+    # embedded Redis and worker are stopped on the way out.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with _cluster(settings) as cluster:
         producer = Producer(cluster.settings if cluster else settings)
         handle = producer.submit(spec)
@@ -53,6 +57,10 @@ def handle(args: argparse.Namespace) -> int:
         if code != 0:
             print(summarize(state), file=sys.stderr)
         return code
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @contextlib.contextmanager

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from modeljob.admission import check_deployment_limits
 from modeljob.errors import SpecValidationError
+from modeljob.settings import get_settings
 from modeljob.spec import Engine, ModelJob, parse_job
 
 STDIN_NAME = "-"
@@ -48,6 +50,7 @@ def _validate(name: str) -> dict[str, Any]:
     source: Any = sys.stdin.buffer.read() if name == STDIN_NAME else Path(name)
     try:
         parsed = parse_job(source, source_name=name)
+        check_deployment_limits(parsed.job, get_settings(), source=name)
     except SpecValidationError as error:
         errors = [{"path": item.path, "message": item.message, "value": item.value} for item in error.errors]
         return {"file": name, "valid": False, "summary": None, "errors": errors, "warnings": []}
@@ -62,7 +65,7 @@ def _print_text(result: dict[str, Any]) -> None:
     print(f"{result['file']}: invalid, {count} error{'s' if count != 1 else ''}:")
     for error in result["errors"]:
         where = error["path"] or "(document)"
-        value_text = "" if error["value"] is None else f" (got {error['value']!r})"
+        value_text = "" if error["value"] is None else f" (value: {error['value']!r})"
         print(f"  {where}: {error['message']}{value_text}")
 
 

@@ -7,6 +7,7 @@ The environment of the program:
 - Every input is preopened at its `Path`, writable only when the storage source
   allowed a read-write mount. WASI preopens only directories, so file inputs are
   linked into a directory per parent path (see `_preopen_directories`).
+- Every output is an empty folder preopened, writable, at its `Path`.
 - stdout and stderr go in full to `work_dir/stdout` and `work_dir/stderr`.
 - No network: WASI preview 1 has no sockets, and no other host functions are linked.
 
@@ -44,7 +45,7 @@ from worker.engines.wasm_modules import (
     new_wasmtime_config,
     read_module_file,
 )
-from worker.storage import Mount, StorageError, describe_storage_spec, stage_inputs, stage_storage
+from worker.storage import Mount, StorageError, describe_storage_spec, prepare_outputs, stage_inputs, stage_storage
 
 if TYPE_CHECKING:
     from modeljob.spec import ModelStorageSpec
@@ -123,6 +124,7 @@ class WasmEngine:
         _check_imports(entry, "Spec.Wasm.EntryModule", {WASI_MODULE_NAME, *import_modules})
 
         mounts = stage_inputs(context.job.spec.inputs or [], context.work_dir, context.settings)
+        mounts += prepare_outputs(context.job.spec.outputs or [], context.work_dir)
         wasi = _wasi_config(
             argv=[_program_name(wasm_spec.entry_module, entry), *(wasm_spec.parameters or [])],
             environment=wasm_spec.environment_variables or {},

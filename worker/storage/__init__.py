@@ -14,6 +14,7 @@ from worker.storage.base import (
     describe_storage_spec,
 )
 from worker.storage.local_directory import ALLOW_LIST_VARIABLE, LocalPathNotAllowedError
+from worker.storage.outputs import prepare_outputs
 from worker.storage.registry import get_storage_source, register_storage_source, stage_inputs, stage_storage
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "UnsupportedStorageSourceError",
     "describe_storage_spec",
     "get_storage_source",
+    "prepare_outputs",
     "register_storage_source",
     "stage_inputs",
     "stage_storage",
