@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
+from modeljob.spec import ModelJob, dump_job
+
 # The first bytes of stdout and stderr kept in a RunCommandResult, as Bacalhau does.
 RUN_OUTPUT_PREVIEW_BYTES = 2048
 
@@ -209,6 +211,21 @@ class JobHistory(_WireModel):
         return _format_time(value)
 
 
+class JobWithInfo(_WireModel):
+    """A job with its state and history, as Bacalhau's `describe` and `list` return it."""
+
+    job: ModelJob = Field(alias="Job")
+    state: JobState = Field(alias="State")
+    history: list[JobHistory] = Field(default_factory=list, alias="History")
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "Job": dump_job(self.job),
+            "State": self.state.to_wire(),
+            "History": [entry.to_wire() for entry in self.history],
+        }
+
+
 # The SDK's names for the same types.
 ModelJobState = JobState
 ModelExecutionState = ExecutionState
@@ -216,5 +233,6 @@ ModelJobHistory = JobHistory
 ModelRunCommandResult = RunCommandResult
 ModelPublishedResult = PublishedResult
 ModelResourceUsageData = ResourceUsageData
+ModelJobWithInfo = JobWithInfo
 ModelStateChangeModelJobStateType = StateChange
 ModelStateChangeModelExecutionStateType = StateChange

@@ -20,8 +20,8 @@ from modeljob.errors import ConfigurationError, ModelJobError
 from modeljob.lifecycle import fail_pending, new_job_state
 from modeljob.queue import EXECUTE_TASK, HARD_LIMIT_GRACE_S, make_celery_app, queue_for
 from modeljob.settings import Settings, get_settings
-from modeljob.spec import ModelJob, ModelJobRequester, ModelMetadata, dump_job, parse_job
-from modeljob.state import ExecutionStateType, JobState, JobStateType, utc_now
+from modeljob.spec import ModelJob, ModelJobRequester, ModelMetadata, dump_job, load_canonical, parse_job
+from modeljob.state import ExecutionStateType, JobState, JobStateType, JobWithInfo, utc_now
 from modeljob.store import JobStore
 
 logger = logging.getLogger(__name__)
@@ -134,11 +134,15 @@ class Producer:
 
     def describe(self, job_id: str) -> dict[str, Any]:
         """Return the job as Bacalhau's `describe` prints it: `Job`, `State` and `History`."""
-        return {
-            "Job": self.store.get_job(job_id),
-            "State": self.store.get_state(job_id).to_wire(),
-            "History": [entry.to_wire() for entry in self.store.get_history(job_id)],
-        }
+        return self.job_with_info(job_id).to_wire()
+
+    def job_with_info(self, job_id: str) -> JobWithInfo:
+        """Return the job, its state and its history as models."""
+        return JobWithInfo(
+            job=load_canonical(self.store.get_job(job_id)),
+            state=self.store.get_state(job_id),
+            history=self.store.get_history(job_id),
+        )
 
     def output(self, job_id: str, execution_id: str | None = None):
         if execution_id is None:

@@ -56,6 +56,9 @@ class Executor:
             return DROPPED
 
         logger.info("execution started on node %s", node_id)
+        # NOTE: an execution whose worker dies from here on (killed process, lost
+        # Redis, Celery's hard time limit) stays BidAccepted; the redelivered message
+        # finds it claimed and drops it. Leases that expire and retry close this gap.
         report = self._execute(job_id, execution_id)
 
         outcome = report.outcome
