@@ -58,7 +58,9 @@ def main() -> None:
                 results["parse_job"].append(time_per_call_s(lambda: parse_job(spec_text), args.jobs))
                 results["Producer.submit"].append(time_per_call_s(lambda: producer.submit(spec_text), args.jobs))
                 results["Celery send_task"].append(
-                    time_per_call_s(lambda: raw_celery.send_task(EXECUTE_TASK, args=[payload], queue="bench"), args.jobs)
+                    time_per_call_s(
+                        lambda: raw_celery.send_task(EXECUTE_TASK, args=[payload], queue="bench"), args.jobs
+                    )
                 )
         finally:
             stop_process(redis_process, 5.0)

@@ -20,8 +20,9 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -62,13 +63,17 @@ def rate(items: list[Any], work: Callable[[Any], Any], seconds: float) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=DEFAULT_SECONDS, help="time spent on each measurement, in seconds")
+    parser.add_argument(
+        "--seconds", type=float, default=DEFAULT_SECONDS, help="time spent on each measurement, in seconds"
+    )
     args = parser.parse_args()
 
     root = corpus_root()
-    files = sorted(path for folder in ("jobs", "v2-not-supported") for path in (root / folder).iterdir() if path.is_file())
+    files = sorted(
+        path for folder in ("jobs", "v2-not-supported") for path in (root / folder).iterdir() if path.is_file()
+    )
     raw = [path.read_bytes() for path in files]
-    json_raw = [data for path, data in zip(files, raw) if path.suffix == ".json" and _is_json(data)]
+    json_raw = [data for path, data in zip(files, raw, strict=True) if path.suffix == ".json" and _is_json(data)]
     decoded = [document for document in (_decode(data) for data in raw) if document is not None]
     canonical = [dump_job(parse_job(document).job) for document in decoded if _accepted(document)]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Iterator
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s job_id=%(job_id)s execution_id=%(execution_id)s"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 from functools import lru_cache
 from typing import Annotated
-
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, ValidationInfo, field_validator

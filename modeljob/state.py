@@ -6,7 +6,7 @@ Wire names follow Bacalhau's JSON tags, including their irregular spellings
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum, IntEnum
 from typing import Any
 
@@ -19,11 +19,11 @@ RUN_OUTPUT_PREVIEW_BYTES = 2048
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _format_time(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class _NamedEnum(str, Enum):

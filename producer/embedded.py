@@ -17,9 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import redis
 
@@ -77,12 +77,18 @@ def start_redis(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [
             redis_server_binary(),
-            "--port", str(port),
-            "--bind", LOOPBACK,
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", str(data_dir),
-            "--protected-mode", "yes",
+            "--port",
+            str(port),
+            "--bind",
+            LOOPBACK,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(data_dir),
+            "--protected-mode",
+            "yes",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -99,7 +105,9 @@ def start_redis(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
             except redis.ConnectionError:
                 if time.monotonic() > deadline:
                     stop_process(process, 1.0)
-                    raise EmbeddedStartError(f"redis-server did not reply to PING on {LOOPBACK}:{port} within {REDIS_START_TIMEOUT_S:g} s") from None
+                    raise EmbeddedStartError(
+                        f"redis-server did not reply to PING on {LOOPBACK}:{port} within {REDIS_START_TIMEOUT_S:g} s"
+                    ) from None
                 time.sleep(0.02)
     finally:
         client.close()
@@ -107,11 +115,20 @@ def start_redis(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
 
 def start_worker(env: dict[str, str], log_path: Path, concurrency: int = 1) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "celery", "-A", "worker", "worker",
-        "--concurrency", str(concurrency),
-        "--loglevel", "INFO",
-        "--hostname", f"embedded-{os.getpid()}@%h",
-        "--without-gossip", "--without-mingle",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "worker",
+        "worker",
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        "INFO",
+        "--hostname",
+        f"embedded-{os.getpid()}@%h",
+        "--without-gossip",
+        "--without-mingle",
     ]
     with log_path.open("wb") as log:
         return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -93,11 +93,20 @@ def start_worker(settings: Settings, log_dir: Path, concurrency: int = 2, name: 
     hostname = f"{name}-{uuid.uuid4().hex[:6]}@{LOOPBACK}"
     log_path = log_dir / f"worker-{name}.log"
     command = [
-        sys.executable, "-m", "celery", "-A", "worker", "worker",
-        "--concurrency", str(concurrency),
-        "--hostname", hostname,
-        "--loglevel", "INFO",
-        "--without-gossip", "--without-mingle",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "worker",
+        "worker",
+        "--concurrency",
+        str(concurrency),
+        "--hostname",
+        hostname,
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(

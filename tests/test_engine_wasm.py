@@ -6,10 +6,10 @@ import base64
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-import pytest
 from conftest import corpus_file
 
 from modeljob.settings import Settings
@@ -420,7 +420,9 @@ def test_corpus_env_sorted(corpus_dir: Path, tmp_path: Path):
 
 
 def test_corpus_exit_code(corpus_dir: Path, tmp_path: Path):
-    job = wasm_job(corpus_module(corpus_dir, "bacalhau-v1.0.3-exit_code__main.wasm"), EnvironmentVariables={"EXIT_CODE": "3"})
+    job = wasm_job(
+        corpus_module(corpus_dir, "bacalhau-v1.0.3-exit_code__main.wasm"), EnvironmentVariables={"EXIT_CODE": "3"}
+    )
     outcome = run_job(job, tmp_path)
     assert outcome.exit_code == 3
     assert outcome.error is None
@@ -525,7 +527,9 @@ def test_local_file_input_mounted(corpus_dir: Path, tmp_path: Path):
     job = wasm_job(
         corpus_module(corpus_dir, "bacalhau-v1.0.3-cat__main.wasm"),
         Parameters=["/config/config.yaml", "/config/other.txt"],
-        Inputs=[{"StorageSource": "LocalDirectory", "SourcePath": str(data / "config.yaml"), "Path": "/config/config.yaml"}],
+        Inputs=[
+            {"StorageSource": "LocalDirectory", "SourcePath": str(data / "config.yaml"), "Path": "/config/config.yaml"}
+        ],
     )
     outcome = run_job(job, tmp_path / "work", allowed=[str(data)])
     assert outcome.stdout_path.read_text() == "single: file\n"

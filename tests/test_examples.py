@@ -20,7 +20,7 @@ def test_hello_example_carries_compiled_wat():
     assert url.startswith(prefix)
 
     expected = wasmtime.wat2wasm((EXAMPLES / "hello.wat").read_text())
-    assert base64.b64decode(url[len(prefix):]) == expected, (
+    assert base64.b64decode(url[len(prefix) :]) == expected, (
         "examples/hello-wasm.yaml is stale: regenerate its URL with examples/inline_module.py"
     )
 

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import corpus_file
 
 from modeljob.errors import SpecValidationError
 from modeljob.spec import Engine, Publisher, SelectionOperator, StorageSourceType, dump_job, parse_job
-from tests.conftest import corpus_file
 
 
 @dataclass(frozen=True)
@@ -293,9 +293,11 @@ def _evaluate(node: ast.AST) -> Any:
     if isinstance(node, (ast.List, ast.Tuple)):
         return [_evaluate(item) for item in node.elts]
     if isinstance(node, ast.Dict):
-        return {_evaluate(key): _evaluate(value) for key, value in zip(node.keys, node.values)}
+        return {_evaluate(key): _evaluate(value) for key, value in zip(node.keys, node.values, strict=True)}
     if isinstance(node, ast.JoinedStr):
-        return "".join(str(_evaluate(part.value if isinstance(part, ast.FormattedValue) else part)) for part in node.values)
+        return "".join(
+            str(_evaluate(part.value if isinstance(part, ast.FormattedValue) else part)) for part in node.values
+        )
     if isinstance(node, ast.Call):
         callee = _dotted_name(node.func) or ""
         keywords = {keyword.arg: _evaluate(keyword.value) for keyword in node.keywords if keyword.arg}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -209,7 +209,7 @@ def test_parsed_attributes() -> None:
     assert job.spec.node_selectors[0].operator is SelectionOperator.IN
     assert job.spec.timeout == 1800
     assert isinstance(job.spec.timeout, int)
-    assert job.metadata.created_at == datetime(2023, 8, 7, 12, 0, 0, 123456, tzinfo=timezone.utc)
+    assert job.metadata.created_at == datetime(2023, 8, 7, 12, 0, 0, 123456, tzinfo=UTC)
 
 
 def test_resource_properties() -> None:
@@ -243,8 +243,12 @@ def test_cpu_spellings(cpu: Any, millis: int) -> None:
 
 
 def test_defaults_of_minimal_job() -> None:
-    job = parse_job({"APIVersion": "v1beta1", "Spec": {"Engine": "wasm", "Wasm": {"EntryModule": {
-        "StorageSource": "ipfs", "CID": CID}}}}).job
+    job = parse_job(
+        {
+            "APIVersion": "v1beta1",
+            "Spec": {"Engine": "wasm", "Wasm": {"EntryModule": {"StorageSource": "ipfs", "CID": CID}}},
+        }
+    ).job
     assert job.spec.deal.concurrency == 1
     assert job.spec.deal.targeting_mode is False
     assert job.metadata.id is None
@@ -293,12 +297,17 @@ def test_yaml_core_schema_scalars() -> None:
     assert job.spec.annotations == ["no", "on", "0777"]
     assert job.spec.node_selectors[0].operator is SelectionOperator.EQUALS
     assert job.spec.node_selectors[0].values == ["yes"]
-    assert job.metadata.created_at == datetime(2023, 8, 7, 12, 0, tzinfo=timezone.utc)
+    assert job.metadata.created_at == datetime(2023, 8, 7, 12, 0, tzinfo=UTC)
 
 
 def test_go_zero_time_means_unset() -> None:
-    job = parse_job({"APIVersion": "V1beta1", "Metadata": {"CreatedAt": "0001-01-01T00:00:00Z", "Requester": {}},
-                     "Spec": {"Engine": "Noop"}}).job
+    job = parse_job(
+        {
+            "APIVersion": "V1beta1",
+            "Metadata": {"CreatedAt": "0001-01-01T00:00:00Z", "Requester": {}},
+            "Spec": {"Engine": "Noop"},
+        }
+    ).job
     assert job.metadata.created_at is None
     assert job.metadata.requester is None
 

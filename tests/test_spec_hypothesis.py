@@ -17,9 +17,25 @@ CID = "QmeeEB1YMrG6K8z43VdsdoYmQV46gAPQCHotZs9pwusCm9"
 EXAMPLES = 2000
 
 WIRE_KEYS = sorted({field.wire for table in FIELD_TABLES.values() for field in table.values()})
-ENUM_WORDS = ["Docker", "wasm", "NOOP", "ipfs", "S3", "URLDownload", "inline", "None", "HTTP", "full", "in", "=", "v1beta1"]
+ENUM_WORDS = [
+    "Docker",
+    "wasm",
+    "NOOP",
+    "ipfs",
+    "S3",
+    "URLDownload",
+    "inline",
+    "None",
+    "HTTP",
+    "full",
+    "in",
+    "=",
+    "v1beta1",
+]
 
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20) | st.sampled_from(ENUM_WORDS)
+json_scalars = (
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20) | st.sampled_from(ENUM_WORDS)
+)
 json_keys = st.sampled_from(WIRE_KEYS) | st.text(max_size=12)
 json_values = st.recursive(
     json_scalars,
@@ -90,7 +106,10 @@ names = st.text(alphabet="abcxyz019_", max_size=10).map(lambda text: "n" + text)
 label_values = st.text(alphabet="abcxyz019", max_size=8).map(lambda text: "v" + text)
 absolute_paths = st.lists(names, min_size=1, max_size=3).map(lambda parts: "/" + "/".join(parts))
 arguments = st.lists(st.text(max_size=15).filter(lambda text: "\x00" not in text and "{{" not in text), max_size=4)
-env_entries = st.lists(st.tuples(names, st.text(alphabet="abc123 =", max_size=8)).map(lambda pair: f"{pair[0].upper()}={pair[1]}"), max_size=3)
+env_entries = st.lists(
+    st.tuples(names, st.text(alphabet="abc123 =", max_size=8)).map(lambda pair: f"{pair[0].upper()}={pair[1]}"),
+    max_size=3,
+)
 
 
 @st.composite
@@ -100,15 +119,21 @@ def storage_inputs(draw: st.DrawFn, path: str) -> dict[str, Any]:
     if kind == "ipfs":
         fields |= {"StorageSource": draw(_enum_spelling("IPFS", 1)), "CID": CID}
     elif kind == "url":
-        fields |= {"StorageSource": draw(_enum_spelling("URLDownload", 4)), "URL": f"https://example.com/{draw(names)}.csv"}
+        fields |= {
+            "StorageSource": draw(_enum_spelling("URLDownload", 4)),
+            "URL": f"https://example.com/{draw(names)}.csv",
+        }
     elif kind == "s3":
         s3 = draw(_mapping({"Bucket": draw(names), "Key": draw(st.none() | names), "Region": "eu-west-1"}))
         fields |= {"StorageSource": draw(_enum_spelling("S3", 8)), "S3": s3}
     elif kind == "inline":
         fields |= {"StorageSource": draw(_enum_spelling("Inline", 6)), "URL": "data:text/plain;base64,SGVsbG8="}
     else:
-        fields |= {"StorageSource": draw(_enum_spelling("LocalDirectory", 7)), "SourcePath": path,
-                   "ReadWrite": draw(st.booleans())}
+        fields |= {
+            "StorageSource": draw(_enum_spelling("LocalDirectory", 7)),
+            "SourcePath": path,
+            "ReadWrite": draw(st.booleans()),
+        }
     return draw(_mapping(fields))
 
 
@@ -129,46 +154,68 @@ def valid_jobs(draw: st.DrawFn) -> dict[str, Any]:
         "DoNotTrack": draw(st.booleans()),
     }
     if engine == "Docker":
-        spec["Docker"] = draw(_mapping({
-            "Image": draw(st.sampled_from(["ubuntu:22.04", "python:3.11-slim", "alpine"])),
-            "Entrypoint": draw(arguments),
-            "Parameters": draw(arguments),
-            "EnvironmentVariables": draw(env_entries),
-            "WorkingDirectory": draw(st.none() | absolute_paths),
-        }))
+        spec["Docker"] = draw(
+            _mapping(
+                {
+                    "Image": draw(st.sampled_from(["ubuntu:22.04", "python:3.11-slim", "alpine"])),
+                    "Entrypoint": draw(arguments),
+                    "Parameters": draw(arguments),
+                    "EnvironmentVariables": draw(env_entries),
+                    "WorkingDirectory": draw(st.none() | absolute_paths),
+                }
+            )
+        )
     elif engine == "Wasm":
         module = draw(storage_inputs("/module"))
         module = {key: value for key, value in module.items() if key.lower() != "path"}
-        spec["Wasm"] = draw(_mapping({
-            "EntryModule": module,
-            "EntryPoint": draw(st.none() | st.sampled_from(["_start", "main"])),
-            "Parameters": draw(arguments),
-            "EnvironmentVariables": draw(st.dictionaries(names, st.text(alphabet="xyz 1", max_size=5), max_size=3)),
-        }))
+        spec["Wasm"] = draw(
+            _mapping(
+                {
+                    "EntryModule": module,
+                    "EntryPoint": draw(st.none() | st.sampled_from(["_start", "main"])),
+                    "Parameters": draw(arguments),
+                    "EnvironmentVariables": draw(
+                        st.dictionaries(names, st.text(alphabet="xyz 1", max_size=5), max_size=3)
+                    ),
+                }
+            )
+        )
     if draw(st.booleans()):
         publisher = draw(st.sampled_from([("Ipfs", 2), ("Noop", 1), ("Estuary", 3), ("Local", None)]))
         spec["PublisherSpec"] = draw(_mapping({"Type": draw(_enum_spelling(*publisher))}))
     if draw(st.booleans()):
-        spec["Resources"] = draw(_mapping({
-            "CPU": draw(st.none() | st.sampled_from(["100m", "0.5", "2", ""])),
-            "Memory": draw(st.none() | st.sampled_from(["512Mi", "1.5Gb", "1GiB", "2048"])),
-            "Disk": draw(st.none() | st.sampled_from(["10Gi", "1tb"])),
-            "GPU": draw(st.none() | st.sampled_from(["0", "1", "2"])),
-        }))
+        spec["Resources"] = draw(
+            _mapping(
+                {
+                    "CPU": draw(st.none() | st.sampled_from(["100m", "0.5", "2", ""])),
+                    "Memory": draw(st.none() | st.sampled_from(["512Mi", "1.5Gb", "1GiB", "2048"])),
+                    "Disk": draw(st.none() | st.sampled_from(["10Gi", "1tb"])),
+                    "GPU": draw(st.none() | st.sampled_from(["0", "1", "2"])),
+                }
+            )
+        )
     if draw(st.booleans()):
         network = draw(st.sampled_from([("None", 0), ("Full", 1), ("HTTP", 2)]))
-        domains = draw(st.lists(st.sampled_from(["example.com", ".example.org", "10.0.0.1"]), max_size=2)) if network[0] == "HTTP" else []
+        domains = (
+            draw(st.lists(st.sampled_from(["example.com", ".example.org", "10.0.0.1"]), max_size=2))
+            if network[0] == "HTTP"
+            else []
+        )
         spec["Network"] = draw(_mapping({"Type": draw(_enum_spelling(*network)), "Domains": domains}))
     if draw(st.booleans()):
         targeting = draw(st.booleans())
-        concurrency = draw(st.integers(min_value=0, max_value=1) if targeting else st.integers(min_value=1, max_value=64))
+        concurrency = draw(
+            st.integers(min_value=0, max_value=1) if targeting else st.integers(min_value=1, max_value=64)
+        )
         spec["Deal"] = draw(_mapping({"Concurrency": concurrency, "TargetingMode": targeting}))
     if draw(st.booleans()):
         spec["NodeSelectors"] = [draw(_mapping({"Key": "zone", "Operator": "in", "Values": [draw(label_values)]}))]
 
     job = {"APIVersion": draw(st.sampled_from(["V1beta1", "v1beta1"])), "Spec": draw(_mapping(spec))}
     if draw(st.booleans()):
-        job["Metadata"] = draw(_mapping({"ID": draw(names), "ClientID": draw(names), "CreatedAt": "2024-01-02T03:04:05Z"}))
+        job["Metadata"] = draw(
+            _mapping({"ID": draw(names), "ClientID": draw(names), "CreatedAt": "2024-01-02T03:04:05Z"})
+        )
     return draw(_mapping(job))
 
 

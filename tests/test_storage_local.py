@@ -20,7 +20,9 @@ from worker.storage import (
 from worker.storage.local_directory import AllowedPath, find_allowed_path, parse_allow_list
 
 
-def local_input(source_path: Path | str, mount_path: str = "/inputs", read_write: bool = False, name: str | None = None) -> ModelStorageSpec:
+def local_input(
+    source_path: Path | str, mount_path: str = "/inputs", read_write: bool = False, name: str | None = None
+) -> ModelStorageSpec:
     return ModelStorageSpec(
         storage_source=StorageSourceType.LOCAL_DIRECTORY,
         source_path=str(source_path),

@@ -151,9 +151,7 @@ class RunReport:
 
 
 def _failed_before_start(work_dir: Path, error: str) -> EngineOutcome:
-    return EngineOutcome(
-        exit_code=-1, stdout_path=work_dir / "stdout", stderr_path=work_dir / "stderr", error=error
-    )
+    return EngineOutcome(exit_code=-1, stdout_path=work_dir / "stdout", stderr_path=work_dir / "stderr", error=error)
 
 
 def _status_of(outcome: EngineOutcome) -> str:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -45,9 +45,7 @@ PLACEHOLDER_PATTERN = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?:[:?+=-][^}]*)?\}
 
 # Go's zero time, which Bacalhau marshals for a job that was never submitted.
 _GO_ZERO_TIME = "0001-01-01T00:00:00Z"
-_RFC3339_PATTERN = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:\d{2})"
-)
+_RFC3339_PATTERN = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:\d{2})")
 
 # Operators that the Kubernetes comment in the SDK docs spells in capitals; the
 # Go code only accepts the lower-case or symbolic form.
@@ -67,9 +65,7 @@ _SHELL_FIELDS = {
     (models.ModelJobSpecWasm, "parameters"),
 }
 # Fields that also accept a bare number (YAML `CPU: 1`), turned into its string.
-_NUMERIC_STRING_FIELDS = {
-    (models.ModelResourceUsageConfig, name) for name in ("cpu", "memory", "disk", "gpu")
-}
+_NUMERIC_STRING_FIELDS = {(models.ModelResourceUsageConfig, name) for name in ("cpu", "memory", "disk", "gpu")}
 
 INVALID = object()
 
@@ -241,7 +237,9 @@ class Converter:
             converted = self.convert_model(value, field.target, path)
             return INVALID if converted is None else converted
         if kind == "model_list":
-            return self.convert_list(value, path, lambda item, item_path: self.convert_model(item, field.target, item_path))
+            return self.convert_list(
+                value, path, lambda item, item_path: self.convert_model(item, field.target, item_path)
+            )
         if kind == "str_list":
             allow_placeholders = (model, field.name) in _SHELL_FIELDS
             return self.convert_list(
@@ -254,7 +252,11 @@ class Converter:
         raise AssertionError(f"unhandled field kind {kind}")
 
     def convert_string(self, value: Any, path: str, model: type[BaseModel], field: FieldInfo) -> Any:
-        if (model, field.name) in _NUMERIC_STRING_FIELDS and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if (
+            (model, field.name) in _NUMERIC_STRING_FIELDS
+            and isinstance(value, (int, float))
+            and not isinstance(value, bool)
+        ):
             value = str(value)
         if not isinstance(value, str):
             self.error(path, f"expected a string, got {type_name(value)}", value)
@@ -279,11 +281,15 @@ class Converter:
             self.error(path, f"longer than the limit of {limit} characters", text)
             return False
         if "{{" in text and GO_TEMPLATE_PATTERN.search(text):
-            self.error(path, "contains an unrendered Go template placeholder ({{ ... }}); render the template first", text)
+            self.error(
+                path, "contains an unrendered Go template placeholder ({{ ... }}); render the template first", text
+            )
             return False
         if not allow_placeholders and "${" in text and PLACEHOLDER_PATTERN.search(text):
             self.error(
-                path, "contains an unexpanded ${VAR} placeholder; substitute the variable (for example with envsubst) first", text
+                path,
+                "contains an unexpanded ${VAR} placeholder; substitute the variable (for example with envsubst) first",
+                text,
             )
             return False
         return True
@@ -447,7 +453,7 @@ class Converter:
             if value.tzinfo is None:
                 self.error(path, "a datetime without a time zone is ambiguous; give an aware datetime (UTC)", value)
                 return INVALID
-            return value.astimezone(timezone.utc)
+            return value.astimezone(UTC)
         if not isinstance(value, str):
             self.error(path, f"expected an RFC 3339 time string, got {type_name(value)}", value)
             return INVALID
@@ -478,6 +484,6 @@ def parse_rfc3339(text: str) -> datetime | None:
     try:
         zone_info = timezone(timedelta(minutes=offset_minutes))
         local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tzinfo=zone_info)
-        return local.astimezone(timezone.utc)
+        return local.astimezone(UTC)
     except (ValueError, OverflowError):
         return None

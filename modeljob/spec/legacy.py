@@ -150,7 +150,9 @@ def _convert_engine_spec(converter: Converter, values: dict[str, Any], item: tup
         else:
             converter.error(join_path(where, str(inner_key)), "unknown field; EngineSpec has only Type and Params")
 
-    engine = converter.convert_enum(engine_value, Engine, join_path(where, "Type")) if engine_value is not None else INVALID
+    engine = (
+        converter.convert_enum(engine_value, Engine, join_path(where, "Type")) if engine_value is not None else INVALID
+    )
     if engine_value is None:
         converter.error(join_path(where, "Type"), "missing; set Type to docker or wasm")
     if engine is INVALID:
@@ -169,7 +171,9 @@ def _convert_engine_spec(converter: Converter, values: dict[str, Any], item: tup
         converter.warn(where, "EngineSpec (Bacalhau 1.1 form) was converted to Spec.Engine: Noop")
         return
 
-    section_name, model = ("docker", models.ModelJobSpecDocker) if engine is Engine.DOCKER else ("wasm", models.ModelJobSpecWasm)
+    section_name, model = (
+        ("docker", models.ModelJobSpecDocker) if engine is Engine.DOCKER else ("wasm", models.ModelJobSpecWasm)
+    )
     section = converter.convert_model(params if params is not None else {}, model, params_path)
     existing_section = values.get(section_name)
     if existing_section is not None and not is_blank_model(existing_section):
@@ -178,7 +182,8 @@ def _convert_engine_spec(converter: Converter, values: dict[str, Any], item: tup
     if section is not None:
         values[section_name] = section
     converter.warn(
-        where, f"EngineSpec (Bacalhau 1.1 form) was converted to Spec.Engine: {engine.value} and Spec.{section_name.capitalize()}"
+        where,
+        f"EngineSpec (Bacalhau 1.1 form) was converted to Spec.Engine: {engine.value} and Spec.{section_name.capitalize()}",
     )
 
 
@@ -190,7 +195,9 @@ def _drop_language(converter: Converter, item: tuple[str, Any], path: str) -> No
         converter.warn(where, "empty section of the removed Language engine was ignored")
     else:
         converter.error(
-            where, "the Language engine was removed in Bacalhau 1.0.4 and is not supported; use Engine: Docker or Wasm", value
+            where,
+            "the Language engine was removed in Bacalhau 1.0.4 and is not supported; use Engine: Docker or Wasm",
+            value,
         )
 
 
@@ -300,13 +307,17 @@ def finish_deal(converter: Converter, values: dict[str, Any], legacy: dict[str, 
             converter.warn(join_path(path, key), f"removed field (value {value!r}, verification quorum) was ignored")
 
 
-def finish_metadata(converter: Converter, values: dict[str, Any], legacy: dict[str, tuple[str, Any]], path: str) -> None:
+def finish_metadata(
+    converter: Converter, values: dict[str, Any], legacy: dict[str, tuple[str, Any]], path: str
+) -> None:
     requester = values.get("requester")
     if requester is not None and is_blank_model(requester):
         values["requester"] = None
 
 
-def finish_selector(converter: Converter, values: dict[str, Any], legacy: dict[str, tuple[str, Any]], path: str) -> None:
+def finish_selector(
+    converter: Converter, values: dict[str, Any], legacy: dict[str, tuple[str, Any]], path: str
+) -> None:
     if values.get("key") is None and not converter.has_error_at(join_path(path, "Key")):
         converter.error(join_path(path, "Key"), "missing; a node selector needs a label Key")
     values.setdefault("key", None)
@@ -337,8 +348,17 @@ LEGACY_HANDLERS: dict[type[BaseModel], tuple[frozenset[str], Any]] = {
     models.ModelJob: (frozenset({"clientid"}), finish_job),
     models.ModelSpec: (
         frozenset(
-            {"enginespec", "verifier", "verifiername", "enginename", "publishername", "language", "sharding",
-             "executionplan", "contexts"}
+            {
+                "enginespec",
+                "verifier",
+                "verifiername",
+                "enginename",
+                "publishername",
+                "language",
+                "sharding",
+                "executionplan",
+                "contexts",
+            }
         ),
         finish_spec,
     ),
@@ -354,11 +374,27 @@ LEGACY_HANDLERS: dict[type[BaseModel], tuple[frozenset[str], Any]] = {
 # Hints for unknown keys that people commonly write, by model and folded key.
 
 _SPEC_KEYS = {fold_key(field.wire): field.wire for field in FIELD_TABLES[models.ModelSpec].values()}
-_METADATA_KEYS = {"id": "ID", "createdat": "CreatedAt", "requesternodeid": "Requester.RequesterNodeID",
-                  "requesterpublickey": "Requester.RequesterPublicKey"}
-_FLAT_V1ALPHA1_KEYS = {"jobapiversion", "enginename", "verifiername", "publishername", "jobspecdocker",
-                       "jobspeclanguage", "inputvolumes", "outputvolumes", "donottrack", "contexts", "sharding",
-                       "verifier", "executionplan"}
+_METADATA_KEYS = {
+    "id": "ID",
+    "createdat": "CreatedAt",
+    "requesternodeid": "Requester.RequesterNodeID",
+    "requesterpublickey": "Requester.RequesterPublicKey",
+}
+_FLAT_V1ALPHA1_KEYS = {
+    "jobapiversion",
+    "enginename",
+    "verifiername",
+    "publishername",
+    "jobspecdocker",
+    "jobspeclanguage",
+    "inputvolumes",
+    "outputvolumes",
+    "donottrack",
+    "contexts",
+    "sharding",
+    "verifier",
+    "executionplan",
+}
 
 
 def hint_for_unknown_key(model: type[BaseModel], key: str) -> str | None:
@@ -372,10 +408,14 @@ def hint_for_unknown_key(model: type[BaseModel], key: str) -> str | None:
         if folded in ("jobstate", "state", "history"):
             return "this looks like `bacalhau describe` output; submit only APIVersion, Metadata and Spec"
         if folded in _FLAT_V1ALPHA1_KEYS:
-            return "this key belongs to the flat job layout used before V1beta1; V1beta1 puts the job's fields under Spec"
+            return (
+                "this key belongs to the flat job layout used before V1beta1; V1beta1 puts the job's fields under Spec"
+            )
         if folded == "type":
-            return ("Type (batch, ops) belongs to Bacalhau's newer job format; in V1beta1 use "
-                    "Spec.Deal.TargetingMode: true to run on every matching node")
+            return (
+                "Type (batch, ops) belongs to Bacalhau's newer job format; in V1beta1 use "
+                "Spec.Deal.TargetingMode: true to run on every matching node"
+            )
     if model is models.ModelSpec:
         if folded == "labels":
             return "V1beta1 has no Spec.Labels; to choose nodes by their labels use Spec.NodeSelectors"

@@ -36,11 +36,11 @@ class SpecLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
             if isinstance(key, (list, dict)):
-                raise yaml.constructor.ConstructorError(None, None, "a mapping key must be a scalar", key_node.start_mark)
-            if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                    None, None, "a mapping key must be a scalar", key_node.start_mark
                 )
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -110,7 +110,9 @@ def decode_text(data: bytes | str) -> Any:
 def check_payload_size(size_bytes: int) -> None:
     if size_bytes > MAX_PAYLOAD_BYTES:
         raise LoadError(
-            FieldError("", f"the document is larger than the {MAX_PAYLOAD_BYTES // (1024 * 1024)} MiB limit", size_bytes)
+            FieldError(
+                "", f"the document is larger than the {MAX_PAYLOAD_BYTES // (1024 * 1024)} MiB limit", size_bytes
+            )
         )
 
 

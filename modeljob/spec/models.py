@@ -8,7 +8,7 @@ rules; constructing these classes directly only checks types.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_serializer
@@ -177,7 +177,9 @@ class ModelSpec(WireModel):
     wasm: ModelJobSpecWasm | None = Field(default=None, alias="Wasm")
     resources: ModelResourceUsageConfig | None = Field(default=None, alias="Resources")
     network: ModelNetworkConfig | None = Field(default=None, alias="Network")
-    timeout: int | None = Field(default=None, alias="Timeout", ge=0, description="seconds; 0 or unset means the default")
+    timeout: int | None = Field(
+        default=None, alias="Timeout", ge=0, description="seconds; 0 or unset means the default"
+    )
     inputs: list[ModelStorageSpec] = Field(default_factory=list, alias="Inputs")
     outputs: list[ModelStorageSpec] = Field(default_factory=list, alias="Outputs")
     annotations: list[str] = Field(default_factory=list, alias="Annotations")
@@ -205,7 +207,7 @@ class ModelMetadata(WireModel):
     def _rfc3339_utc(self, value: datetime | None) -> str | None:
         if value is None:
             return None
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class ModelJob(WireModel):

@@ -146,7 +146,10 @@ def _unwrap(converter: Converter, top: Mapping[Any, Any]) -> Mapping[Any, Any] |
         if folded in _WRAPPER_SIBLINGS:
             converter.warn(str(key), _WRAPPER_SIBLINGS[folded])
         elif folded in ("apiversion", "spec", "metadata"):
-            converter.error(str(key), f"found both a {wrapper_key!r} wrapper and {key!r} beside it; keep only the job inside {wrapper_key!r}")
+            converter.error(
+                str(key),
+                f"found both a {wrapper_key!r} wrapper and {key!r} beside it; keep only the job inside {wrapper_key!r}",
+            )
         else:
             converter.error(str(key), f"unknown field beside the {wrapper_key!r} wrapper")
     return converter.as_mapping(top[wrapper_key], str(wrapper_key))

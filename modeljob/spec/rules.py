@@ -52,7 +52,9 @@ _CID = re.compile(
 )
 _REPO_SCHEMES = ("http", "https", "ssh", "git", "gitlfs")
 # The part of a data: URL before the comma: an optional media type, parameters and ;base64.
-_DATA_URL_HEADER = re.compile(r"[-\w.+]+/[-\w.+]+(?:;[-\w.+]+=[-\w.+%]+)*(?:;base64)?|(?:;[-\w.+]+=[-\w.+%]+)*(?:;base64)?")
+_DATA_URL_HEADER = re.compile(
+    r"[-\w.+]+/[-\w.+]+(?:;[-\w.+]+=[-\w.+%]+)*(?:;base64)?|(?:;[-\w.+]+=[-\w.+%]+)*(?:;base64)?"
+)
 _ENV_NAME = re.compile(r"[^=\s\x00]+")
 
 
@@ -147,7 +149,9 @@ def _check_wasm(report: _Report, wasm: ModelJobSpecWasm) -> None:
     for index, module in enumerate(wasm.import_modules):
         _check_source(report, module, f"Spec.Wasm.ImportModules[{index}]")
     if wasm.entry_point is not None and (wasm.entry_point.strip() != wasm.entry_point or "\x00" in wasm.entry_point):
-        report.error("Spec.Wasm.EntryPoint", "must be the name of an exported function, without spaces or NUL", wasm.entry_point)
+        report.error(
+            "Spec.Wasm.EntryPoint", "must be the name of an exported function, without spaces or NUL", wasm.entry_point
+        )
     for index, argument in enumerate(wasm.parameters):
         if "\x00" in argument:
             report.error(f"Spec.Wasm.Parameters[{index}]", "contains a NUL character", argument)
@@ -183,7 +187,9 @@ def _check_deal(report: _Report, spec: ModelSpec) -> None:
     if deal.targeting_mode:
         if deal.concurrency > 1:
             report.error(
-                path, "must be 0 or 1 when TargetingMode is true (the job runs on every matching node)", deal.concurrency
+                path,
+                "must be 0 or 1 when TargetingMode is true (the job runs on every matching node)",
+                deal.concurrency,
             )
         elif deal.concurrency < 0:
             report.error(path, "cannot be negative", deal.concurrency)
@@ -223,7 +229,9 @@ def _domain_problem(domain: str) -> str | None:
             pass
     if domain.lower() != domain and _DOMAIN.fullmatch(domain.lower()):
         return f"domains must be lower case; write {domain.lower()!r}"
-    return "invalid domain; expected a DNS name such as example.com, .example.com for all its subdomains, or an IP address"
+    return (
+        "invalid domain; expected a DNS name such as example.com, .example.com for all its subdomains, or an IP address"
+    )
 
 
 def _check_selector(report: _Report, selector: ModelLabelSelectorRequirement, path: str) -> None:
@@ -239,15 +247,21 @@ def _check_selector(report: _Report, selector: ModelLabelSelectorRequirement, pa
             report.error(f"{path}.Values", f"operator {operator.value!r} needs at least one value")
     elif operator in (SelectionOperator.EQUALS, SelectionOperator.DOUBLE_EQUALS, SelectionOperator.NOT_EQUALS):
         if len(values) != 1:
-            report.error(f"{path}.Values", f"operator {operator.value!r} needs exactly one value, got {len(values)}", values)
+            report.error(
+                f"{path}.Values", f"operator {operator.value!r} needs exactly one value, got {len(values)}", values
+            )
     elif operator in (SelectionOperator.EXISTS, SelectionOperator.DOES_NOT_EXIST):
         if values:
             report.error(f"{path}.Values", f"operator {operator.value!r} takes no values", values)
     elif operator in (SelectionOperator.GREATER_THAN, SelectionOperator.LESS_THAN):
         if len(values) != 1:
-            report.error(f"{path}.Values", f"operator {operator.value!r} needs exactly one value, got {len(values)}", values)
+            report.error(
+                f"{path}.Values", f"operator {operator.value!r} needs exactly one value, got {len(values)}", values
+            )
         elif not _INTEGER.fullmatch(values[0]):
-            report.error(f"{path}.Values[0]", f"operator {operator.value!r} compares integers; the value must be one", values[0])
+            report.error(
+                f"{path}.Values[0]", f"operator {operator.value!r} compares integers; the value must be one", values[0]
+            )
             return
 
     for index, value in enumerate(values):
@@ -298,7 +312,9 @@ def _check_mounts(report: _Report, spec: ModelSpec) -> None:
         path = f"Spec.Outputs[{index}]"
         _check_output_name(report, output.name, f"{path}.Name", output_names)
         if output.path is None:
-            report.error(f"{path}.Path", "missing; the folder inside the job whose contents are published, such as /outputs")
+            report.error(
+                f"{path}.Path", "missing; the folder inside the job whose contents are published, such as /outputs"
+            )
         else:
             _check_mount_path(report, output.path, f"{path}.Path", mounts)
 
@@ -349,7 +365,9 @@ def _check_source(report: _Report, storage: ModelStorageSpec, path: str) -> None
         if storage.cid is None:
             report.error(f"{path}.CID", f"missing; {source.value} data is addressed by its content ID")
         elif not _CID.fullmatch(storage.cid):
-            report.error(f"{path}.CID", "not an IPFS CID; expected CIDv0 (Qm...) or CIDv1 (such as bafy...)", storage.cid)
+            report.error(
+                f"{path}.CID", "not an IPFS CID; expected CIDv0 (Qm...) or CIDv1 (such as bafy...)", storage.cid
+            )
     elif source is StorageSourceType.URL_DOWNLOAD:
         _check_download_url(report, storage.url, f"{path}.URL")
     elif source is StorageSourceType.S3:

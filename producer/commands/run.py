@@ -11,7 +11,7 @@ import contextlib
 import signal
 import sys
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from modeljob.settings import get_settings
 from modeljob.state import JobState
@@ -31,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Without MODELJOB_BROKER_URL a private Redis and worker are started for the run.",
     )
     parser.add_argument("file", help="job spec file (YAML or JSON), or - for standard input")
-    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="give up waiting after this many seconds")
+    parser.add_argument(
+        "--timeout", type=float, default=None, metavar="SECONDS", help="give up waiting after this many seconds"
+    )
     parser.set_defaults(func=handle)
 
 

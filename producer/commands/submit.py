@@ -12,7 +12,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("submit", help="submit a job spec and print its ID")
     parser.add_argument("file", help="job spec file (YAML or JSON), or - for standard input")
     parser.add_argument("--wait", action="store_true", help="wait until the job ends; exit 1 unless it completed")
-    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="with --wait, give up after this many seconds")
+    parser.add_argument(
+        "--timeout", type=float, default=None, metavar="SECONDS", help="with --wait, give up after this many seconds"
+    )
     parser.add_argument("--id-only", action="store_true", help="print only the job ID on stdout, for scripts")
     parser.set_defaults(func=handle)
 

@@ -21,7 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "validate",
         help="check job specs and print every problem found; exit 1 if any spec is invalid",
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="job spec file (YAML or JSON), or - for standard input")
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE", help="job spec file (YAML or JSON), or - for standard input"
+    )
     parser.add_argument(
         "--output",
         choices=("text", "json"),

@@ -6,7 +6,7 @@ and one more entry in `_ENGINE_FACTORIES`.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from modeljob.errors import ModelJobError
 from modeljob.spec import Engine as EngineType

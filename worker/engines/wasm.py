@@ -28,9 +28,10 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import wasmtime
 
@@ -92,7 +93,9 @@ class WasmEngine:
         except OSError as error:
             # Reading a module or staging an input failed on the host (permissions, disk full).
             logger.warning("wasm execution failed before start error=%s", error)
-            return EngineOutcome(NO_EXIT_CODE, stdout_path, stderr_path, error=f"Wasm job could not be prepared: {error}")
+            return EngineOutcome(
+                NO_EXIT_CODE, stdout_path, stderr_path, error=f"Wasm job could not be prepared: {error}"
+            )
 
         logger.info(
             "wasm execution started module_sha256=%s entry_point=%s timeout_s=%g",
@@ -142,7 +145,12 @@ class WasmEngine:
         )
 
     def _load(
-        self, engine: wasmtime.Engine, spec: ModelStorageSpec, field_path: str, scratch_dir: Path, context: ExecutionContext
+        self,
+        engine: wasmtime.Engine,
+        spec: ModelStorageSpec,
+        field_path: str,
+        scratch_dir: Path,
+        context: ExecutionContext,
     ) -> LoadedModule:
         label = describe_storage_spec(field_path, spec)
         mount = stage_storage(spec, label, scratch_dir, context.settings)
@@ -242,7 +250,9 @@ class _Watchdog:
     TIMED_OUT = "timed out"
     STOPPED = "stopped"
 
-    def __init__(self, engine: wasmtime.Engine, timeout_s: float, should_stop: Callable[[], bool], execution_id: str) -> None:
+    def __init__(
+        self, engine: wasmtime.Engine, timeout_s: float, should_stop: Callable[[], bool], execution_id: str
+    ) -> None:
         self.reason: str | None = None
         self._engine = engine
         self._timeout_s = timeout_s

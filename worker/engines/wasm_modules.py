@@ -111,7 +111,9 @@ def read_module_file(mount: Mount, label: str) -> tuple[bytes, str]:
     """
     path = mount.host_path
     if path.is_dir():
-        candidates = sorted(entry for entry in path.iterdir() if entry.is_file() and entry.suffix in MODULE_FILE_SUFFIXES)
+        candidates = sorted(
+            entry for entry in path.iterdir() if entry.is_file() and entry.suffix in MODULE_FILE_SUFFIXES
+        )
         if len(candidates) != 1:
             found = ", ".join(entry.name for entry in candidates) or "none"
             raise WasmSetupError(
@@ -122,7 +124,9 @@ def read_module_file(mount: Mount, label: str) -> tuple[bytes, str]:
     return path.read_bytes(), path.name
 
 
-def compile_module(cache: ModuleCache, engine: wasmtime.Engine, source: bytes, file_name: str, label: str) -> LoadedModule:
+def compile_module(
+    cache: ModuleCache, engine: wasmtime.Engine, source: bytes, file_name: str, label: str
+) -> LoadedModule:
     """Compile `source` through the cache; raise WasmSetupError naming `label` when it is invalid."""
     try:
         module, digest = cache.compile(engine, source)

@@ -54,7 +54,7 @@ def parse_data_url(url: str) -> DataUrl:
     """Decode an RFC 2397 data URL; raise ValueError with the reason when it is invalid."""
     if not url[: len(DATA_URL_SCHEME)].lower() == DATA_URL_SCHEME:
         raise ValueError("it does not start with 'data:'")
-    header, separator, payload = url[len(DATA_URL_SCHEME):].partition(",")
+    header, separator, payload = url[len(DATA_URL_SCHEME) :].partition(",")
     if not separator:
         raise ValueError("it has no ',' between the media type and the data")
 
@@ -129,7 +129,9 @@ def _gunzip(content: bytes, label: str) -> bytes:
         with gzip.GzipFile(fileobj=io.BytesIO(content)) as stream:
             data = stream.read(MAX_INLINE_BYTES + 1)
     except (OSError, EOFError, zlib.error) as error:
-        raise StorageError(f"{label}: inline data starts with the gzip magic bytes but is not valid gzip ({error})") from error
+        raise StorageError(
+            f"{label}: inline data starts with the gzip magic bytes but is not valid gzip ({error})"
+        ) from error
     if len(data) > MAX_INLINE_BYTES:
         raise StorageError(f"{label}: inline data decompresses to more than the limit of {MAX_INLINE_BYTES} bytes")
     return data

@@ -16,9 +16,10 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from worker.storage.base import Mount, StagingRequest, StorageError
 
@@ -99,7 +100,9 @@ class LocalDirectorySource:
     def stage(self, request: StagingRequest) -> Mount:
         spec = request.spec
         if not spec.source_path:
-            raise StorageError(f"{request.label}: SourcePath is missing; a LocalDirectory input needs the host path to mount")
+            raise StorageError(
+                f"{request.label}: SourcePath is missing; a LocalDirectory input needs the host path to mount"
+            )
         if not os.path.isabs(spec.source_path):
             raise StorageError(
                 f"{request.label}: SourcePath {spec.source_path!r} is not an absolute path; "
@@ -113,16 +116,22 @@ class LocalDirectorySource:
         check_allowed(request.label, spec.source_path, resolved, allow_list, read_write=bool(spec.read_write))
 
         if not resolved.exists():
-            raise StorageError(f"{request.label}: LocalDirectory path {spec.source_path!r} does not exist on this worker")
+            raise StorageError(
+                f"{request.label}: LocalDirectory path {spec.source_path!r} does not exist on this worker"
+            )
         return Mount(host_path=resolved, mount_path=spec.path or "", read_only=not spec.read_write)
 
 
-def check_allowed(label: str, source_path: str, resolved: Path, allow_list: list[AllowedPath], read_write: bool) -> None:
+def check_allowed(
+    label: str, source_path: str, resolved: Path, allow_list: list[AllowedPath], read_write: bool
+) -> None:
     """Raise LocalPathNotAllowedError unless the allow-list covers `resolved` in the requested mode."""
     if find_allowed_path(resolved, allow_list, read_write):
         return
 
-    described_path = repr(source_path) if str(resolved) == source_path else f"{source_path!r} (resolved to {str(resolved)!r})"
+    described_path = (
+        repr(source_path) if str(resolved) == source_path else f"{source_path!r} (resolved to {str(resolved)!r})"
+    )
     if not allow_list:
         reason = f"this worker allows no local paths because {ALLOW_LIST_VARIABLE} is empty"
     elif read_write and find_allowed_path(resolved, allow_list, read_write=False):
@@ -151,7 +160,7 @@ def _resolve_static_prefix(pattern: str) -> str:
             break
         literal.append(segment)
     resolved_prefix = os.path.realpath("/" + "/".join(literal))
-    rest = segments[len(literal):]
+    rest = segments[len(literal) :]
     return str(PurePosixPath(resolved_prefix, *rest))
 
 

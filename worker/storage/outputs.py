@@ -26,7 +26,9 @@ def prepare_outputs(outputs: Sequence[ModelStorageSpec], work_dir: Path) -> list
     for index, spec in enumerate(outputs):
         label = describe_storage_spec(f"Spec.Outputs[{index}]", spec)
         if not spec.path or not spec.path.startswith("/"):
-            raise StorageError(f"{label}: Path {spec.path!r} is not an absolute path; set where the job writes it, such as /outputs")
+            raise StorageError(
+                f"{label}: Path {spec.path!r} is not an absolute path; set where the job writes it, such as /outputs"
+            )
         folder = output_folder(work_dir, spec, index)
         folder.mkdir(parents=True, exist_ok=False)
         logger.info("prepared output label=%s host_path=%s mount_path=%s", label, folder, spec.path)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from modeljob.spec import StorageSourceType
 from worker.storage.base import (
@@ -68,7 +69,9 @@ def stage_inputs(inputs: Sequence[ModelStorageSpec], work_dir: Path, settings: S
         label = describe_storage_spec(f"Spec.Inputs[{index}]", spec)
         mount_path = spec.path or ""
         if not mount_path.startswith("/"):
-            raise StorageError(f"{label}: Path {mount_path!r} is not an absolute path; set the mount point inside the job, such as /inputs")
+            raise StorageError(
+                f"{label}: Path {mount_path!r} is not an absolute path; set the mount point inside the job, such as /inputs"
+            )
         if mount_path in labels_by_mount_path:
             raise StorageError(f"{label}: Path {mount_path!r} is already used by {labels_by_mount_path[mount_path]}")
         labels_by_mount_path[mount_path] = label
