@@ -24,7 +24,7 @@ from modeljob.queue import EXECUTE_TASK, make_celery_app
 from modeljob.settings import Settings
 from modeljob.spec import parse_job
 from producer.api import Producer
-from producer.embedded import LOOPBACK, free_loopback_port, start_redis, stop_process
+from producer.embedded import free_loopback_port, start_redis
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "hello-wasm.yaml"
 
@@ -44,10 +44,9 @@ def main() -> None:
 
     spec_text = EXAMPLE.read_text()
     with tempfile.TemporaryDirectory() as data_dir:
-        port = free_loopback_port()
-        redis_process = start_redis(port, Path(data_dir))
+        private_redis = start_redis(free_loopback_port(), Path(data_dir))
         try:
-            url = f"redis://{LOOPBACK}:{port}/0"
+            url = private_redis.url
             settings = Settings(broker_url=url, key_prefix=f"bench-{uuid.uuid4().hex[:6]}", queue="bench")
             producer = Producer(settings)
             raw_celery: Celery = make_celery_app(settings, main="bench")
@@ -63,7 +62,7 @@ def main() -> None:
                     )
                 )
         finally:
-            stop_process(redis_process, 5.0)
+            private_redis.stop()
 
     print(f"machine: {platform.machine()}, Python {platform.python_version()}, {args.jobs} calls x {args.repeat}")
     print(f"{'operation':<20} {'per call (ms)':>14} {'calls/s':>10}")

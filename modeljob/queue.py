@@ -38,7 +38,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_prefetch_multiplier": 1,
         # Longer than the longest job may run, so Redis never redelivers a message
         # whose task is still running.
-        "broker_transport_options": {"visibility_timeout": settings.visibility_timeout_s},
+        "broker_transport_options": {
+            "visibility_timeout": settings.visibility_timeout_s,
+            # Celery's own keys (queues, unacked messages, bindings) live under the
+            # same prefix as the job store's.
+            "global_keyprefix": f"{settings.key_prefix}:",
+        },
         "task_default_queue": settings.queue,
         "worker_send_task_events": True,
         "task_send_sent_event": True,

@@ -7,11 +7,10 @@ from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_KEY_PREFIX = "modeljob"
-DEFAULT_QUEUE = "modeljob"
 # Applied when a spec has no Timeout or Timeout 0, in seconds.
 DEFAULT_JOB_TIMEOUT_S = 30 * 60
 # Upper bound on a spec's Timeout, in seconds. The broker's visibility timeout is
@@ -50,7 +49,11 @@ class Settings(BaseSettings):
         description="Redis URL of the job store; defaults to broker_url.",
     )
     key_prefix: str = Field(default=DEFAULT_KEY_PREFIX, description="Prefix of every Redis key modeljob writes.")
-    queue: str = Field(default=DEFAULT_QUEUE, description="Celery queue that executions are sent to.")
+    queue: str = Field(
+        default="",
+        description="Celery queue that executions are sent to; defaults to the key prefix, so that "
+        "deployments that share a Redis under different prefixes never take each other's messages.",
+    )
     node_id: str = Field(
         default_factory=socket.gethostname,
         description="Name this worker records as the NodeId of the executions it runs.",
@@ -85,6 +88,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _default_queue(self) -> Settings:
+        if not self.queue:
+            self.queue = self.key_prefix
+        return self
 
     @property
     def effective_store_url(self) -> str | None:

@@ -116,13 +116,16 @@ class Producer:
             logger.warning("spec: %s", warning)
         check_deployment_limits(parsed.job, self.settings)
 
-        job = self._with_metadata(parsed.job, client_id or default_client_id())
+        job = self._as_requested(parsed.job, client_id or default_client_id())
         job_id = job.metadata.id
         execution_count = max(job.spec.deal.concurrency, 1)
         state, history = new_job_state(job_id, execution_count)
         if not self.store.create_job(job_id, dump_job(job), state, history):
             raise RuntimeError(f"job ID {job_id} is already taken; submit again")
 
+        # NOTE: a producer that dies here leaves the job New with no message on the
+        # queue. A sweeper that re-enqueues old New jobs would close this gap; the
+        # claim compare-and-set already makes a duplicate message harmless.
         self._enqueue(job, state)
         logger.info("job %s submitted with %d execution(s)", job_id, execution_count)
         return JobHandle(id=job_id, producer=self, warnings=list(parsed.warnings))
@@ -151,17 +154,25 @@ class Producer:
             execution_id = (finished or executions)[-1].compute_reference
         return self.store.get_output(job_id, execution_id)
 
-    def _with_metadata(self, job: ModelJob, client_id: str) -> ModelJob:
+    def _as_requested(self, job: ModelJob, client_id: str) -> ModelJob:
+        """Fill what the requester owns: the metadata, and the default Timeout.
+
+        Writing the resolved Timeout into the stored spec, as Bacalhau's requester
+        does, makes the worker's engine timeout and the Celery hard limit set here
+        agree even when the two sides run with different default settings.
+        """
         metadata = ModelMetadata(
             id=str(uuid.uuid4()),
             created_at=utc_now(),
             client_id=client_id,
             requester=ModelJobRequester(requester_node_id=self.settings.node_id),
         )
-        return job.model_copy(update={"metadata": metadata})
+        timeout_s = job.spec.timeout or self.settings.default_job_timeout_s
+        spec = job.spec.model_copy(update={"timeout": timeout_s})
+        return job.model_copy(update={"metadata": metadata, "spec": spec})
 
     def _enqueue(self, job: ModelJob, state: JobState) -> None:
-        timeout_s = min(job.spec.timeout or self.settings.default_job_timeout_s, self.settings.max_job_timeout_s)
+        timeout_s = job.spec.timeout
         queue = queue_for(self.settings, job)
         try:
             for execution in state.executions:

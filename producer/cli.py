@@ -40,8 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     except ModelJobError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except (redis.RedisError, kombu.exceptions.OperationalError) as error:
+    except (redis.ConnectionError, redis.TimeoutError, kombu.exceptions.OperationalError) as error:
         print(f"error: {_connection_hint(error)}", file=sys.stderr)
+        return 1
+    except redis.RedisError as error:
+        print(f"error: Redis rejected the request: {error}", file=sys.stderr)
         return 1
     except pydantic.ValidationError as error:
         # Invalid MODELJOB_* settings; pydantic names the variable's field.

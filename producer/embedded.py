@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -30,8 +31,10 @@ logger = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
 REDIS_START_TIMEOUT_S = 10.0
-# How long a stopping worker may take to finish its task before it is killed.
-WORKER_STOP_TIMEOUT_S = 10.0
+# How long a stopping worker may take to finish its task before it is killed, in
+# seconds. The embedded worker stops when `run` ends or is interrupted, so a task
+# still running then has no one waiting for it.
+WORKER_STOP_TIMEOUT_S = 3.0
 
 
 class EmbeddedStartError(ModelJobError, RuntimeError):
@@ -41,7 +44,7 @@ class EmbeddedStartError(ModelJobError, RuntimeError):
 @dataclass
 class EmbeddedCluster:
     settings: Settings
-    redis_process: subprocess.Popen[bytes]
+    redis: PrivateRedis
     worker_process: subprocess.Popen[bytes]
     worker_log: Path
 
@@ -72,28 +75,53 @@ def free_loopback_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_redis(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
-    """Start a private, non-persistent Redis on a loopback port and wait until it replies to PING."""
-    process = subprocess.Popen(
+@dataclass
+class PrivateRedis:
+    """A redis-server process of our own, reachable only with its password."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    password: str
+
+    @property
+    def url(self) -> str:
+        return f"redis://:{self.password}@{LOOPBACK}:{self.port}/0"
+
+    def stop(self) -> None:
+        stop_process(self.process, 5.0)
+
+
+def start_redis(port: int, data_dir: Path) -> PrivateRedis:
+    """Start a private, non-persistent Redis on a loopback port and wait until it replies.
+
+    Other local users can reach a loopback port too, so the server requires a random
+    password and has no CONFIG command (which could write files). The configuration
+    goes in on standard input, which keeps the password off the process list.
+    """
+    password = secrets.token_urlsafe(24)
+    config = "\n".join(
         [
-            redis_server_binary(),
-            "--port",
-            str(port),
-            "--bind",
-            LOOPBACK,
-            "--save",
+            f"port {port}",
+            f"bind {LOOPBACK}",
+            'save ""',
+            "appendonly no",
+            f'dir "{data_dir}"',
+            f"requirepass {password}",
+            'rename-command CONFIG ""',
             "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(data_dir),
-            "--protected-mode",
-            "yes",
-        ],
+        ]
+    )
+    process = subprocess.Popen(
+        [redis_server_binary(), "-"],
+        stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    client = redis.Redis(host=LOOPBACK, port=port, socket_connect_timeout=0.2)
+    process.stdin.write(config.encode("utf-8"))
+    process.stdin.close()
+
+    server = PrivateRedis(process=process, port=port, password=password)
+    client = redis.Redis(host=LOOPBACK, port=port, password=password, socket_connect_timeout=0.2)
     deadline = time.monotonic() + REDIS_START_TIMEOUT_S
     try:
         while True:
@@ -101,10 +129,10 @@ def start_redis(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
                 raise EmbeddedStartError(f"redis-server exited with code {process.returncode} on port {port}")
             try:
                 client.ping()
-                return process
+                return server
             except redis.ConnectionError:
                 if time.monotonic() > deadline:
-                    stop_process(process, 1.0)
+                    server.stop()
                     raise EmbeddedStartError(
                         f"redis-server did not reply to PING on {LOOPBACK}:{port} within {REDIS_START_TIMEOUT_S:g} s"
                     ) from None
@@ -163,12 +191,11 @@ def _stop_worker(process: subprocess.Popen[bytes]) -> None:
 def embedded_cluster(settings: Settings) -> Iterator[EmbeddedCluster]:
     """Run a private Redis and one worker for the duration of the block."""
     workspace = Path(tempfile.mkdtemp(prefix="modeljob-embedded-"))
-    redis_process = None
+    private_redis = None
     worker_process = None
     try:
-        port = free_loopback_port()
-        redis_process = start_redis(port, workspace)
-        url = f"redis://{LOOPBACK}:{port}/0"
+        private_redis = start_redis(free_loopback_port(), workspace)
+        url = private_redis.url
         embedded_settings = settings.model_copy(update={"broker_url": url, "store_url": url})
 
         env = dict(os.environ)
@@ -178,11 +205,11 @@ def embedded_cluster(settings: Settings) -> Iterator[EmbeddedCluster]:
         env["MODELJOB_QUEUE"] = embedded_settings.queue
         log_path = workspace / "worker.log"
         worker_process = start_worker(env, log_path)
-        logger.info("embedded Redis on %s:%d, worker pid %d", LOOPBACK, port, worker_process.pid)
-        yield EmbeddedCluster(embedded_settings, redis_process, worker_process, log_path)
+        logger.info("embedded Redis on %s:%d, worker pid %d", LOOPBACK, private_redis.port, worker_process.pid)
+        yield EmbeddedCluster(embedded_settings, private_redis, worker_process, log_path)
     finally:
         if worker_process is not None:
             _stop_worker(worker_process)
-        if redis_process is not None:
-            stop_process(redis_process, 5.0)
+        if private_redis is not None:
+            private_redis.stop()
         shutil.rmtree(workspace, ignore_errors=True)

@@ -38,9 +38,8 @@ def start_test_redis(data_dir: Path) -> RedisServer:
     configured = os.environ.get("MODELJOB_TEST_REDIS_URL")
     if configured:
         return RedisServer(url=configured, process=None)
-    port = free_loopback_port()
-    process = start_redis(port, data_dir)
-    return RedisServer(url=f"redis://{LOOPBACK}:{port}/0", process=process)
+    private = start_redis(free_loopback_port(), data_dir)
+    return RedisServer(url=private.url, process=private.process)
 
 
 @dataclass
@@ -63,13 +62,11 @@ class WorkerProcess:
 
 
 def isolated_settings(redis_url: str, allowed_local_paths: list[str]) -> Settings:
-    """Settings with a key prefix and queue of their own, so that nothing else is touched."""
-    run_id = uuid.uuid4().hex[:8]
+    """Settings with a key prefix (and so a queue) of their own, so that nothing else is touched."""
     return Settings(
         broker_url=redis_url,
         store_url=redis_url,
-        key_prefix=f"modeljob-test-{run_id}",
-        queue=f"modeljob-test-{run_id}",
+        key_prefix=f"modeljob-test-{uuid.uuid4().hex[:8]}",
         allowed_local_paths=allowed_local_paths,
     )
 

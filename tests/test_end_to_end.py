@@ -172,6 +172,8 @@ def test_describe_shows_bacalhau_shape(producer, corpus_dir):
 
     assert set(described) == {"Job", "State", "History"}
     assert described["Job"]["Metadata"]["ID"] == handle.id
+    # The spec set no Timeout; the producer records the default it applied.
+    assert described["Job"]["Spec"]["Timeout"] == producer.settings.default_job_timeout_s
     assert len(described["Job"]["Metadata"]["ClientID"]) == 64
     assert described["State"]["State"] == "Completed"
     execution = only_execution(described)
@@ -214,7 +216,9 @@ def test_timeout_ends_in_error_and_frees_worker(producer, corpus_dir):
 
 
 def queue_and_store_snapshot(settings: Settings, client) -> tuple[int, list[str]]:
-    return client.llen(settings.queue), sorted(client.scan_iter(f"{settings.key_prefix}:*"))
+    """Length of the queue, and every job-store key (Celery's own keys change as it works)."""
+    store_keys = sorted(client.scan_iter(f"{settings.key_prefix}:job*"))
+    return client.llen(f"{settings.key_prefix}:{settings.queue}"), store_keys
 
 
 @pytest.mark.parametrize(
@@ -330,13 +334,17 @@ def children_of(pid: int) -> list[int]:
     return [int(line) for line in result.stdout.split()]
 
 
+def session_members(session_id: int) -> list[int]:
+    result = subprocess.run(["ps", "-o", "pid=", "-s", str(session_id)], capture_output=True, text=True)
+    return [int(line) for line in result.stdout.split()]
+
+
 def is_running(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
         return False
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().split()[2] != "Z"
 
 
 def test_run_stops_embedded_fleet_on_sigterm(tmp_path):
@@ -355,11 +363,16 @@ def test_run_stops_embedded_fleet_on_sigterm(tmp_path):
         children = children_of(process.pid)
     assert len(children) == 2, "the embedded Redis and worker did not start"
     time.sleep(2)
+    # The worker leads a session of its own; its pool processes belong to it.
+    family = set(children)
+    for child in children:
+        family.update(session_members(child))
+    assert len(family) > 2, "the worker's pool processes were not found"
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=60)
 
     assert process.returncode == 128 + signal.SIGTERM
-    assert [pid for pid in children if is_running(pid)] == []
+    assert [pid for pid in family if is_running(pid)] == []
 
 
 def test_unreachable_redis_gives_message(fleet_settings, tmp_path):
@@ -387,3 +400,19 @@ def test_non_redis_url_is_rejected(fleet_settings, tmp_path):
     assert "MODELJOB_BROKER_URL" in result.stderr
     assert "is not a Redis URL" in result.stderr
     assert "secret" not in result.stderr
+
+
+def test_fleet_writes_only_prefixed_keys(producer, redis_server, fleet_settings, corpus_dir):
+    """Job store and Celery keys alike live under the deployment's key prefix."""
+    client = redis_server.client()
+    handle = producer.submit(wasm_spec(corpus_module(corpus_dir, "noop")))
+    assert handle.wait(JOB_WAIT_S).state.value == "Completed"
+
+    ours = [key for key in client.scan_iter("*") if fleet_settings.key_prefix in key]
+    assert ours, "the fleet wrote no keys at all"
+    strays = [key for key in ours if not key.startswith(f"{fleet_settings.key_prefix}:")]
+    assert strays == []
+    if redis_server.process is not None:
+        # A private server holds only what the tests wrote, all of it under test prefixes.
+        unprefixed = [key for key in client.scan_iter("*") if not key.startswith("modeljob-")]
+        assert unprefixed == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -47,14 +48,15 @@ def test_create_refuses_taken_id(store):
 
 
 def test_every_key_has_the_prefix(store):
+    before = set(store.client.scan_iter("*"))
     job_id = create(store)
     execution_id = store.get_state(job_id).executions[0].compute_reference
     store.update_state(job_id, lambda s: claim_execution(s, execution_id, "node-a"))
     store.save_output(job_id, execution_id, "out", "err")
 
-    keys = list(store.client.scan_iter(f"{store.keys.prefix}:*"))
-    assert len(keys) == 3
-    assert all(key.startswith(store.keys.prefix + ":") for key in keys)
+    added = set(store.client.scan_iter("*")) - before
+    assert len(added) == 3
+    assert all(key.startswith(store.keys.prefix + ":") for key in added)
 
 
 def test_claim_then_finish_derives_job_state(store):
@@ -166,11 +168,14 @@ def test_wait_for_change_returns_on_update(store):
     execution_id = store.get_state(job_id).executions[0].compute_reference
     timer = threading.Timer(0.2, lambda: store.update_state(job_id, lambda s: claim_execution(s, execution_id, "n")))
     timer.start()
+    started = time.monotonic()
     try:
         state = store.wait_for_change(job_id, seen_version=1, timeout_s=10)
     finally:
         timer.join()
     assert state.version == 2
+    # The change message wakes the waiter; its fallback poll would take a full second.
+    assert time.monotonic() - started < 0.8
 
 
 def test_output_round_trip(store):

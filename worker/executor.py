@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -52,14 +53,21 @@ class Executor:
             logger.info("dropped delivery: %s", rejected)
             return DROPPED
         except (JobNotFoundError, KeyError) as missing:
-            logger.warning("dropped delivery of an unknown job or execution: %s", missing)
+            # The job expired, or producer and worker disagree on MODELJOB_STORE_URL or
+            # MODELJOB_KEY_PREFIX; retrying would not help in either case.
+            logger.error("dropped delivery of an unknown job or execution: %s", missing)
             return DROPPED
 
         logger.info("execution started on node %s", node_id)
         # NOTE: an execution whose worker dies from here on (killed process, lost
         # Redis, Celery's hard time limit) stays BidAccepted; the redelivered message
         # finds it claimed and drops it. Leases that expire and retry close this gap.
-        report = self._execute(job_id, execution_id)
+        try:
+            report = self._execute(job_id, execution_id)
+        except Exception as error:
+            # Whatever went wrong, the claimed execution must end in a recorded state.
+            logger.exception("execution failed inside the worker")
+            report = RunReport.failed(f"internal error in the worker: {type(error).__name__}: {error}")
 
         outcome = report.outcome
         succeeded = outcome.error is None and outcome.exit_code == 0
@@ -85,13 +93,13 @@ class Executor:
             except pydantic.ValidationError as error:
                 # The producer that stored it speaks another version of the contract.
                 logger.error("stored job cannot be loaded: %s", error)
-                return RunReport.failed(work_dir, f"stored job cannot be loaded by this worker: {error}")
+                return RunReport.failed(f"stored job cannot be loaded by this worker: {error}")
 
             try:
                 publisher = get_publisher(job)
             except PublisherUnavailableError as error:
                 logger.warning("execution rejected before the program ran: %s", error)
-                return RunReport.failed(work_dir, str(error))
+                return RunReport.failed(str(error))
 
             context = ExecutionContext(
                 job=job,
@@ -123,11 +131,11 @@ class Executor:
         except ModelJobError as error:
             # An expected failure, such as an engine this worker does not have.
             logger.warning("execution failed before the program ran: %s", error)
-            return _failed_before_start(context.work_dir, str(error))
+            return _failed_before_start(str(error))
         except Exception as error:
             logger.exception("engine raised an unexpected error")
             engine = context.job.spec.engine.value
-            return _failed_before_start(context.work_dir, f"internal error in the {engine} engine: {error!r}")
+            return _failed_before_start(f"internal error in the {engine} engine: {type(error).__name__}: {error}")
 
     def timeout_of(self, job: ModelJob) -> float:
         """Resolve the spec's Timeout: 0 or absent means the default, capped at the maximum."""
@@ -145,13 +153,15 @@ class RunReport:
     published_results: dict[str, Any] | None = None
 
     @classmethod
-    def failed(cls, work_dir: Path, error: str) -> RunReport:
-        outcome = _failed_before_start(work_dir, error)
+    def failed(cls, error: str) -> RunReport:
+        """A report for an execution whose program never ran."""
+        outcome = _failed_before_start(error)
         return cls(outcome, _run_command_result(outcome, "", ""))
 
 
-def _failed_before_start(work_dir: Path, error: str) -> EngineOutcome:
-    return EngineOutcome(exit_code=-1, stdout_path=work_dir / "stdout", stderr_path=work_dir / "stderr", error=error)
+def _failed_before_start(error: str) -> EngineOutcome:
+    # Nothing ran, so there is no output to point at.
+    return EngineOutcome(exit_code=-1, stdout_path=Path(os.devnull), stderr_path=Path(os.devnull), error=error)
 
 
 def _status_of(outcome: EngineOutcome) -> str:

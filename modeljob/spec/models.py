@@ -125,7 +125,7 @@ class ModelResourceUsageConfig(WireModel):
 
 
 class ModelNetworkConfig(WireModel):
-    """Network access of a job; `domains` lists what HTTP networking may reach."""
+    """Network access of a job; `Domains` lists what HTTP networking may reach."""
 
     type: Network = Field(default=Network.NONE, alias="Type")
     domains: list[str] = Field(default_factory=list, alias="Domains")
@@ -138,7 +138,7 @@ class ModelNetworkConfig(WireModel):
 
 
 class ModelDeal(WireModel):
-    """How many nodes run the job: `concurrency` of them, or every match with `targeting_mode`."""
+    """How many nodes run the job: `Concurrency` of them, or every match with `TargetingMode`."""
 
     concurrency: int = Field(default=1, alias="Concurrency")
     targeting_mode: bool = Field(default=False, alias="TargetingMode")

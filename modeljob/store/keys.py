@@ -22,7 +22,11 @@ class Keys:
         return f"{self.prefix}:job:{job_id}:changes"
 
     def job_index(self) -> str:
-        """Sorted set of job IDs scored by creation time (unix seconds)."""
+        """Sorted set of job IDs scored by creation time (unix seconds).
+
+        NOTE: entries outlive their jobs, which expire after the retention period;
+        nothing prunes the index yet, so readers must skip IDs whose job is gone.
+        """
         return f"{self.prefix}:jobs"
 
     @staticmethod

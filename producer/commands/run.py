@@ -88,6 +88,6 @@ def _wait(handle: JobHandle, cluster: EmbeddedCluster | None, timeout_s: float |
             slice_s = min(slice_s, max(timeout_s - (time.monotonic() - started), 0.0))
         try:
             return handle.wait(slice_s)
-        except JobTimeoutError:
+        except JobTimeoutError as timed_out:
             if timeout_s is not None and time.monotonic() - started >= timeout_s:
-                raise
+                raise JobTimeoutError(handle.id, timed_out.state, timeout_s) from None
