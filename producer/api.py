@@ -28,6 +28,12 @@ logger = logging.getLogger(__name__)
 
 # A spec given as a str shorter than this, on one line, is tried as a file path first.
 _MAX_PATH_CHARS = 4096
+# A one-line str with one of these endings names a file, so a missing one is an error.
+SPEC_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class SpecFileNotFoundError(ModelJobError, FileNotFoundError):
+    """A spec was given as a file path that does not exist."""
 
 
 class JobTimeoutError(ModelJobError, TimeoutError):
@@ -112,8 +118,9 @@ class Producer:
         or enqueued.
         """
         parsed = parse_job(_as_source(spec))
+        # Callers get the warnings on the handle; the CLI prints them.
         for warning in parsed.warnings:
-            logger.warning("spec: %s", warning)
+            logger.info("spec: %s", warning)
         check_deployment_limits(parsed.job, self.settings)
 
         job = self._as_requested(parsed.job, client_id or default_client_id())
@@ -189,10 +196,13 @@ class Producer:
 
 
 def _as_source(spec: Any) -> Any:
+    """Turn a path given as a str into a Path; leave YAML or JSON text as it is."""
     if isinstance(spec, os.PathLike):
         return Path(spec)
     if isinstance(spec, str) and "\n" not in spec and len(spec) < _MAX_PATH_CHARS:
         candidate = Path(spec).expanduser()
         if candidate.is_file():
             return candidate
+        if candidate.suffix.lower() in SPEC_FILE_SUFFIXES:
+            raise SpecFileNotFoundError(f"spec file not found: {spec}; check the path")
     return spec

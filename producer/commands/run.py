@@ -62,6 +62,7 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
+    print("terminated; stopping the job's worker", file=sys.stderr)
     raise SystemExit(128 + signum)
 
 
