@@ -416,3 +416,17 @@ def test_fleet_writes_only_prefixed_keys(producer, redis_server, fleet_settings,
         # A private server holds only what the tests wrote, all of it under test prefixes.
         unprefixed = [key for key in client.scan_iter("*") if not key.startswith("modeljob-")]
         assert unprefixed == []
+
+
+def test_concurrency_runs_every_execution(producer, corpus_dir):
+    spec = wasm_spec(corpus_module(corpus_dir, "noop"))
+    spec["Spec"]["Deal"] = {"Concurrency": 2}
+    handle = producer.submit(spec)
+
+    assert handle.wait(JOB_WAIT_S).state.value == "Completed"
+    executions = handle.describe()["State"]["Executions"]
+    assert len(executions) == 2
+    assert {execution["State"] for execution in executions} == {"Completed"}
+    assert len({execution["ComputeReference"] for execution in executions}) == 2
+    for execution in executions:
+        assert handle.stdout(execution["ComputeReference"]) == "Hello, world!\n"
