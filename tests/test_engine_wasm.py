@@ -149,9 +149,9 @@ def inline_module(module: str | bytes, name: str | None = None) -> dict[str, Any
 
 
 def wasm_job(entry_module: dict[str, Any], **wasm_fields: Any) -> Any:
-    """Parse a Wasm job. `Inputs`, `Resources` and `Timeout` go to Spec, other fields to Spec.Wasm."""
+    """Parse a Wasm job. `Inputs`, `Outputs`, `Resources` and `Timeout` go to Spec, other fields to Spec.Wasm."""
     spec: dict[str, Any] = {"Engine": "Wasm", "PublisherSpec": {"Type": "Noop"}}
-    for key in ("Inputs", "Resources", "Timeout"):
+    for key in ("Inputs", "Outputs", "Resources", "Timeout"):
         if key in wasm_fields:
             spec[key] = wasm_fields.pop(key)
     spec["Wasm"] = {"EntryModule": entry_module, "EntryPoint": "_start", **wasm_fields}
@@ -309,7 +309,8 @@ def test_memory_limit_refuses_growth(tmp_path: Path):
 
 def test_stdout_file_holds_full_output(tmp_path: Path):
     job = wasm_job(inline_module(REPEATED_OUTPUT_WAT.replace("{count}", "2000")))
-    outcome = run_job(job, tmp_path, max_output_bytes=1024)
+    outcome = run_job(job, tmp_path, max_output_bytes=2000 * 64)
+    assert outcome.error is None
     assert outcome.exit_code == 0
     assert outcome.stdout_path.stat().st_size == 2000 * 64
     assert outcome.stderr_path.stat().st_size == 64

@@ -15,7 +15,8 @@ from modeljob.settings import Settings
 from modeljob.spec import StorageSourceType
 from modeljob.spec.models import ModelStorageSpec
 from worker.storage import StorageError, stage_inputs
-from worker.storage.inline import MAX_INLINE_BYTES, parse_data_url
+from worker.storage.base import InlineBudget
+from worker.storage.inline import MAX_INLINE_BYTES, _check_tar_members, parse_data_url
 
 PAYLOAD = b"line one\nline two, with \x00 a NUL byte and \xff\n"
 
@@ -130,8 +131,81 @@ def test_corrupt_gzip_rejected(tmp_path: Path):
 
 def test_gzip_bomb_rejected(tmp_path: Path):
     bomb = gzip.compress(b"\x00" * (MAX_INLINE_BYTES + 1))
-    with pytest.raises(StorageError, match="more than the limit"):
+    with pytest.raises(StorageError, match=f"decompresses to more than .* limit of {MAX_INLINE_BYTES} bytes"):
         stage_one(inline_input(base64_url(bomb)), tmp_path)
+
+
+def test_inline_limit_applies_to_all_inputs(tmp_path: Path):
+    inputs = [
+        inline_input(base64_url(b"a" * 600), "/inputs/a.txt"),
+        inline_input(base64_url(gzip.compress(b"\x00" * 600)), "/inputs/b.txt"),
+    ]
+    budget = InlineBudget(max_bytes=1000)
+    with pytest.raises(StorageError, match=r"Spec\.Inputs\[1\]: inline data decompresses to more than the 400 bytes"):
+        stage_inputs(inputs, tmp_path / "work", Settings(), budget)
+    assert budget.used_bytes == 600
+    assert not (tmp_path / "work" / "inputs" / "1" / "b.txt").exists()
+
+
+def test_inline_limit_counts_plain_data(tmp_path: Path):
+    inputs = [
+        inline_input(base64_url(b"a" * 600), "/inputs/a.txt"),
+        inline_input("data:," + "b" * 401, "/inputs/b.txt"),
+    ]
+    with pytest.raises(StorageError, match=r"Spec\.Inputs\[1\]: inline data is 401 bytes, more than the 400 bytes"):
+        stage_inputs(inputs, tmp_path / "work", Settings(), InlineBudget(max_bytes=1000))
+
+
+def test_inputs_share_default_inline_limit(tmp_path: Path):
+    half = gzip.compress(b"\x00" * (MAX_INLINE_BYTES // 2 + 1), compresslevel=1)
+    inputs = [inline_input(base64_url(half), "/inputs/a.bin"), inline_input(base64_url(half), "/inputs/b.bin")]
+    with pytest.raises(StorageError, match=r"Spec\.Inputs\[1\]"):
+        stage_inputs(inputs, tmp_path / "work", Settings())
+
+
+def test_sparse_tar_member_rejected(tmp_path: Path):
+    # A PAX archive in the GNU sparse 1.0 format: the member stores one 512-byte block
+    # and claims an unpacked size of 8 GiB.
+    sparse_map = b"1\n0\n512\n".ljust(512, b"\0")
+    member = tarfile.TarInfo("GNUSparseFile.0/main.wasm")
+    member.size = len(sparse_map) + 512
+    member.pax_headers = {
+        "GNU.sparse.major": "1",
+        "GNU.sparse.minor": "0",
+        "GNU.sparse.name": "main.wasm",
+        "GNU.sparse.realsize": str(8 * 1024**3),
+    }
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        archive.addfile(member, io.BytesIO(sparse_map + b"\0asm".ljust(512, b"\0")))
+    url = base64_url(gzip.compress(buffer.getvalue()), "application/gzip")
+
+    with pytest.raises(StorageError, match="member 'main.wasm' is a sparse file"):
+        stage_one(inline_input(url, "/inputs"), tmp_path)
+    assert not list(tmp_path.rglob("main.wasm"))
+
+
+def test_tar_member_sizes_counted():
+    members = []
+    for name in ("a.bin", "b.bin"):
+        member = tarfile.TarInfo(name)
+        member.size = 600
+        members.append(member)
+    budget = InlineBudget(max_bytes=1000)
+    with pytest.raises(StorageError, match="unpacks to 1200 bytes in 2 members"):
+        _check_tar_members(members, "Spec.Inputs[0]", budget)
+    assert budget.used_bytes == 0
+
+    _check_tar_members(members[:1], "Spec.Inputs[0]", budget)
+    assert budget.used_bytes == 600
+
+
+def test_mount_path_resolved_under_symlink(tmp_path: Path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "linked").symlink_to(tmp_path / "real")
+    (mount,) = stage_inputs([inline_input(base64_url(PAYLOAD))], tmp_path / "linked" / "work", Settings())
+    assert mount.host_path == tmp_path / "real" / "work" / "inputs" / "0" / "data.txt"
+    mount.check_unchanged("Spec.Inputs[0]")
 
 
 def test_missing_url_rejected(tmp_path: Path):

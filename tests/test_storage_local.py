@@ -241,3 +241,25 @@ def test_unsupported_source_rejected(source_type: StorageSourceType, work_dir: P
     message = str(raised.value)
     assert f"cannot stage {source_type.value} storage yet" in message
     assert "Inline, LocalDirectory" in message
+
+
+# --- Swaps between staging and use --------------------------------------------------
+
+
+def test_unchanged_mount_passes_check(data_dir: Path, work_dir: Path):
+    (mount,) = stage([local_input(data_dir / "sub")], [str(data_dir)], work_dir)
+    mount.check_unchanged("Spec.Inputs[0]")
+
+
+def test_symlink_swap_after_staging_detected(data_dir: Path, work_dir: Path, tmp_path: Path):
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (mount,) = stage([local_input(data_dir / "sub")], [str(data_dir)], work_dir)
+
+    # Replace the staged directory's parent by a symlink to a directory outside the allow-list.
+    data_dir.rename(tmp_path / "moved")
+    data_dir.symlink_to(secret)
+    (secret / "sub").mkdir()
+
+    with pytest.raises(StorageError, match=r"Spec\.Inputs\[0\]: host path .* now resolves to .*secret/sub"):
+        mount.check_unchanged("Spec.Inputs[0]")

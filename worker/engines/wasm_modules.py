@@ -28,6 +28,11 @@ MAX_CACHED_MODULES = 32
 MAX_CACHED_BYTES = 256 * 1024 * 1024
 # File name endings accepted when a storage spec points at a directory of modules.
 MODULE_FILE_SUFFIXES = (".wasm", ".wat")
+# Largest module file that is read and compiled, in bytes. It is an estimate with room
+# above large real modules, such as interpreters built for WASI (a few tens of MB).
+MAX_MODULE_BYTES = 128 * 1024 * 1024
+# Text of the wasmtime 51 validation error for a module with more than one memory.
+MULTIPLE_MEMORIES_ERROR = "multiple memories"
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +45,9 @@ def new_wasmtime_config() -> wasmtime.Config:
     """Return the engine configuration of every run; cached artifacts depend on it staying the same."""
     config = wasmtime.Config()
     config.epoch_interruption = True
+    # wasmtime 51 enables multi-memory by default. With one memory per module, the
+    # store's limit on the number of memories bounds the memory of the whole job.
+    config.wasm_multi_memory = False
     return config
 
 
@@ -108,7 +116,10 @@ def read_module_file(mount: Mount, label: str) -> tuple[bytes, str]:
 
     A file is the module itself. A directory must contain exactly one `.wasm` or `.wat`
     file, which is the form an unpacked archive or a LocalDirectory folder takes.
+    Raises WasmSetupError when the file is larger than MAX_MODULE_BYTES, and
+    StorageError when the mount's host path has changed since staging.
     """
+    mount.check_unchanged(label)
     path = mount.host_path
     if path.is_dir():
         candidates = sorted(
@@ -121,7 +132,20 @@ def read_module_file(mount: Mount, label: str) -> tuple[bytes, str]:
                 "point SourcePath at the module file instead"
             )
         path = candidates[0]
-    return path.read_bytes(), path.name
+
+    size = path.stat().st_size
+    if size > MAX_MODULE_BYTES:
+        raise WasmSetupError(f"{label}: module file {path.name!r} is {size} bytes, {_describe_module_limit()}")
+    # The file may grow after the check, so the read is bounded too.
+    with path.open("rb") as stream:
+        source = stream.read(MAX_MODULE_BYTES + 1)
+    if len(source) > MAX_MODULE_BYTES:
+        raise WasmSetupError(f"{label}: module file {path.name!r} grew while it was read, {_describe_module_limit()}")
+    return source, path.name
+
+
+def _describe_module_limit() -> str:
+    return f"more than the limit of {MAX_MODULE_BYTES} bytes for one module on this worker"
 
 
 def compile_module(
@@ -131,7 +155,10 @@ def compile_module(
     try:
         module, digest = cache.compile(engine, source)
     except wasmtime.WasmtimeError as error:
-        raise WasmSetupError(f"{label}: not a valid WebAssembly module (binary or WAT text): {error}") from error
+        message = f"{label}: not a valid WebAssembly module (binary or WAT text): {error}"
+        if MULTIPLE_MEMORIES_ERROR in str(error):
+            message += "\nThis worker runs modules with one linear memory each (the multi-memory proposal is disabled)."
+        raise WasmSetupError(message) from error
     logger.debug("loaded module label=%s sha256=%s bytes=%d", label, digest, len(source))
     return LoadedModule(module=module, sha256=digest, file_name=file_name)
 

@@ -5,6 +5,10 @@ Both encodings of RFC 2397 are accepted: `data:[mediatype];base64,<base64>` and
 bytes is decompressed, because Bacalhau's CLI compresses larger inline data. When the
 decompressed content is a tar archive it is unpacked into a directory, and any other
 content becomes one file.
+
+All inline data of one execution counts against one `InlineBudget` (`MAX_INLINE_BYTES`
+by default): the decompressed size bounds the gunzip, and the written bytes (the file,
+or the sizes of all archive members) are reserved before anything is written.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import unquote_to_bytes
 
-from worker.storage.base import Mount, StagingRequest, StorageError
+from worker.storage.base import MAX_INLINE_BYTES, InlineBudget, Mount, StagingRequest, StorageError
 
 if TYPE_CHECKING:
     from modeljob.spec import StorageSourceType
@@ -32,14 +36,12 @@ GZIP_MAGIC = b"\x1f\x8b"
 # A POSIX tar archive carries "ustar" at this offset of its first header block.
 TAR_MAGIC = b"ustar"
 TAR_MAGIC_OFFSET = 257
-# Upper bound on decoded and decompressed inline data, in bytes. Real inline inputs are
-# small because Bacalhau's requester moves inline data larger than 5 KiB out of the
-# spec. The bound stops a small compressed payload from filling the worker's disk.
-MAX_INLINE_BYTES = 64 * 1024 * 1024
 DEFAULT_FILE_NAME = "inline-data"
 DIRECTORY_NAME = "inline-data"
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["MAX_INLINE_BYTES", "DataUrl", "InlineSource", "decode_inline_content", "is_tar_archive", "parse_data_url"]
 
 
 @dataclass(frozen=True)
@@ -76,17 +78,21 @@ def parse_data_url(url: str) -> DataUrl:
     return DataUrl(media_type=media_type, data=data)
 
 
-def decode_inline_content(url: str, label: str) -> bytes:
-    """Return the content of an Inline storage spec, gunzipped when it is gzip data."""
+def decode_inline_content(url: str, label: str, budget: InlineBudget) -> bytes:
+    """Return the content of an Inline storage spec, gunzipped when it is gzip data.
+
+    Raises StorageError when the content is larger than what is left of `budget`. The
+    caller reserves the bytes it writes.
+    """
     try:
         content = parse_data_url(url).data
     except ValueError as error:
         raise StorageError(f"{label}: URL is not a valid data URL because {error}") from error
 
     if content.startswith(GZIP_MAGIC):
-        content = _gunzip(content, label)
-    if len(content) > MAX_INLINE_BYTES:
-        raise StorageError(f"{label}: inline data is {len(content)} bytes, more than the limit of {MAX_INLINE_BYTES}")
+        content = _gunzip(content, label, budget)
+    if len(content) > budget.remaining_bytes:
+        raise StorageError(f"{label}: inline data is {len(content)} bytes, {budget.describe_excess()}")
     return content
 
 
@@ -105,11 +111,12 @@ class InlineSource:
         if not spec.url:
             raise StorageError(f"{request.label}: URL is missing; an Inline storage spec needs a data: URL")
 
-        content = decode_inline_content(spec.url, request.label)
+        content = decode_inline_content(spec.url, request.label, request.inline_budget)
         if is_tar_archive(content):
             host_path = request.scratch_dir / DIRECTORY_NAME
-            _extract_tar(content, host_path, request.label)
+            _extract_tar(content, host_path, request.label, request.inline_budget)
         else:
+            request.inline_budget.reserve(len(content), request.label)
             host_path = request.scratch_dir / _file_name_for(spec.path)
             host_path.write_bytes(content)
 
@@ -124,25 +131,52 @@ def _file_name_for(mount_path: str | None) -> str:
     return name or DEFAULT_FILE_NAME
 
 
-def _gunzip(content: bytes, label: str) -> bytes:
+def _gunzip(content: bytes, label: str, budget: InlineBudget) -> bytes:
+    # Reading one byte past the budget shows whether the stream is too large, without
+    # decompressing the rest of it.
+    max_bytes = budget.remaining_bytes
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(content)) as stream:
-            data = stream.read(MAX_INLINE_BYTES + 1)
+            data = stream.read(max_bytes + 1)
     except (OSError, EOFError, zlib.error) as error:
         raise StorageError(
             f"{label}: inline data starts with the gzip magic bytes but is not valid gzip ({error})"
         ) from error
-    if len(data) > MAX_INLINE_BYTES:
-        raise StorageError(f"{label}: inline data decompresses to more than the limit of {MAX_INLINE_BYTES} bytes")
+    if len(data) > max_bytes:
+        raise StorageError(f"{label}: inline data decompresses to {budget.describe_excess()}")
     return data
 
 
-def _extract_tar(content: bytes, target: Path, label: str) -> None:
+def _extract_tar(content: bytes, target: Path, label: str, budget: InlineBudget) -> None:
     target.mkdir(parents=True)
     try:
         with tarfile.open(fileobj=io.BytesIO(content)) as archive:
+            members = archive.getmembers()
+            _check_tar_members(members, label, budget)
             # The "data" filter rejects absolute names, `..` segments, links that
             # point outside the target, and device files.
-            archive.extractall(target, filter="data")
+            archive.extractall(target, members=members, filter="data")
     except (tarfile.TarError, OSError) as error:
         raise StorageError(f"{label}: inline data is a tar archive that cannot be unpacked ({error})") from error
+
+
+def _check_tar_members(members: list[tarfile.TarInfo], label: str, budget: InlineBudget) -> None:
+    """Reject sparse members, and reserve the unpacked size of all members in `budget`.
+
+    A sparse member stores only its data blocks, so its unpacked size (`size`) can be
+    far larger than the archive. Rejecting sparse members keeps the sum of `size`
+    equal to what extraction writes.
+    """
+    for member in members:
+        if member.issparse():
+            raise StorageError(
+                f"{label}: inline tar archive member {member.name!r} is a sparse file, which is not supported; "
+                "create the archive without sparse handling (no --sparse option)"
+            )
+    total_bytes = sum(member.size for member in members)
+    if total_bytes > budget.remaining_bytes:
+        raise StorageError(
+            f"{label}: inline tar archive unpacks to {total_bytes} bytes in {len(members)} members, "
+            f"{budget.describe_excess()}"
+        )
+    budget.reserve(total_bytes, label)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import os
+import stat
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +15,9 @@ if TYPE_CHECKING:
     from modeljob.spec import ModelStorageSpec
 
 OUTPUTS_DIR_NAME = "outputs"
+# Limit on the bytes a job may write to its output folders when Spec.Resources.Disk is
+# not set. It is a guess at a size that any worker's disk can spare per execution.
+DEFAULT_MAX_OUTPUT_FOLDER_BYTES = 1024 * 1024 * 1024
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +36,8 @@ def prepare_outputs(outputs: Sequence[ModelStorageSpec], work_dir: Path) -> list
             )
         folder = output_folder(work_dir, spec, index)
         folder.mkdir(parents=True, exist_ok=False)
+        # Mount host paths are resolved (see Mount), so the check before use detects a swap.
+        folder = Path(os.path.realpath(folder))
         logger.info("prepared output label=%s host_path=%s mount_path=%s", label, folder, spec.path)
         mounts.append(Mount(host_path=folder, mount_path=spec.path, read_only=False))
     return mounts
@@ -43,3 +50,53 @@ def output_folder(work_dir: Path, spec: ModelStorageSpec, index: int) -> Path:
         label = describe_storage_spec(f"Spec.Outputs[{index}]", spec)
         raise StorageError(f"{label}: Name {name!r} is not a plain folder name; use letters, digits, '-' or '_'")
     return work_dir / OUTPUTS_DIR_NAME / name
+
+
+def measure_disk_usage(paths: Iterable[Path], stop_after: int | None = None) -> int:
+    """Return the bytes used by the files in `paths` and in the directory trees under them.
+
+    A file counts with the larger of its size and its allocated blocks, so sparse and
+    preallocated files count in full. Symlinks are not followed. The walk ends early,
+    with a partial sum, once the sum passes `stop_after`. Entries that vanish during
+    the walk are skipped, because the program may still be writing.
+    """
+    total = 0
+    pending_dirs: list[str] = []
+    for path in paths:
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            pending_dirs.append(str(path))
+        else:
+            total += _file_bytes(info)
+
+    while pending_dirs and not _passed(total, stop_after):
+        try:
+            with os.scandir(pending_dirs.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending_dirs.append(entry.path)
+                    else:
+                        total += _entry_bytes(entry)
+                    if _passed(total, stop_after):
+                        break
+        except FileNotFoundError:
+            continue
+    return total
+
+
+def _passed(total: int, stop_after: int | None) -> bool:
+    return stop_after is not None and total > stop_after
+
+
+def _entry_bytes(entry: os.DirEntry[str]) -> int:
+    try:
+        return _file_bytes(entry.stat(follow_symlinks=False))
+    except FileNotFoundError:
+        return 0
+
+
+def _file_bytes(info: os.stat_result) -> int:
+    return max(info.st_size, info.st_blocks * 512)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modeljob.spec import StorageSourceType
 from worker.storage.base import (
+    InlineBudget,
     Mount,
     StagingRequest,
     StorageError,
@@ -48,21 +50,46 @@ def get_storage_source(source_type: StorageSourceType, label: str) -> StorageSou
     return source
 
 
-def stage_storage(spec: ModelStorageSpec, label: str, scratch_dir: Path, settings: Settings) -> Mount:
-    """Stage one storage spec; `scratch_dir` is created when missing and must not be shared."""
+def stage_storage(
+    spec: ModelStorageSpec,
+    label: str,
+    scratch_dir: Path,
+    settings: Settings,
+    inline_budget: InlineBudget | None = None,
+) -> Mount:
+    """Stage one storage spec; `scratch_dir` is created when missing and must not be shared.
+
+    Pass the execution's `inline_budget` to every call for one execution, so that the
+    limit on inline data applies to all its specs together. Without it, the spec gets a
+    budget of its own.
+    """
     if spec.storage_source is None:
         raise StorageError(f"{label}: StorageSource is missing; set it to Inline or LocalDirectory, for example")
     source = get_storage_source(spec.storage_source, label)
     scratch_dir.mkdir(parents=True, exist_ok=True)
-    return source.stage(StagingRequest(spec=spec, label=label, scratch_dir=scratch_dir, settings=settings))
+    request = StagingRequest(
+        spec=spec,
+        label=label,
+        scratch_dir=Path(os.path.realpath(scratch_dir)),
+        settings=settings,
+        inline_budget=inline_budget if inline_budget is not None else InlineBudget(),
+    )
+    return source.stage(request)
 
 
-def stage_inputs(inputs: Sequence[ModelStorageSpec], work_dir: Path, settings: Settings) -> list[Mount]:
+def stage_inputs(
+    inputs: Sequence[ModelStorageSpec],
+    work_dir: Path,
+    settings: Settings,
+    inline_budget: InlineBudget | None = None,
+) -> list[Mount]:
     """Stage every input of a job, in spec order, and return their mounts.
 
-    Raises StorageError for the first input that cannot be staged, or when two inputs
-    share one mount path.
+    All inputs share `inline_budget` (a new one when it is None). Raises StorageError
+    for the first input that cannot be staged, or when two inputs share one mount path.
     """
+    if inline_budget is None:
+        inline_budget = InlineBudget()
     mounts: list[Mount] = []
     labels_by_mount_path: dict[str, str] = {}
     for index, spec in enumerate(inputs):
@@ -76,7 +103,7 @@ def stage_inputs(inputs: Sequence[ModelStorageSpec], work_dir: Path, settings: S
             raise StorageError(f"{label}: Path {mount_path!r} is already used by {labels_by_mount_path[mount_path]}")
         labels_by_mount_path[mount_path] = label
 
-        mount = stage_storage(spec, label, work_dir / INPUTS_DIR_NAME / str(index), settings)
+        mount = stage_storage(spec, label, work_dir / INPUTS_DIR_NAME / str(index), settings, inline_budget)
         logger.info(
             "staged input label=%s source=%s host_path=%s mount_path=%s read_only=%s",
             label,
