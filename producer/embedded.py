@@ -141,8 +141,9 @@ def start_redis(port: int, data_dir: Path) -> PrivateRedis:
         client.close()
 
 
-def start_worker(env: dict[str, str], log_path: Path, concurrency: int = 1) -> subprocess.Popen[bytes]:
-    command = [
+def worker_command(concurrency: int, hostname: str) -> list[str]:
+    """The `celery -A worker worker` command line, run with this Python."""
+    return [
         sys.executable,
         "-m",
         "celery",
@@ -151,13 +152,18 @@ def start_worker(env: dict[str, str], log_path: Path, concurrency: int = 1) -> s
         "worker",
         "--concurrency",
         str(concurrency),
+        "--hostname",
+        hostname,
         "--loglevel",
         "INFO",
-        "--hostname",
-        f"embedded-{os.getpid()}@%h",
+        # A single private worker has no peers to exchange state with.
         "--without-gossip",
         "--without-mingle",
     ]
+
+
+def start_worker(env: dict[str, str], log_path: Path, concurrency: int = 1) -> subprocess.Popen[bytes]:
+    command = worker_command(concurrency, f"embedded-{os.getpid()}@%h")
     with log_path.open("wb") as log:
         return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 

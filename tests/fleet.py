@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from pathlib import Path
 import redis
 
 from modeljob.settings import Settings
-from producer.embedded import LOOPBACK, free_loopback_port, start_redis, stop_process
+from producer.embedded import LOOPBACK, free_loopback_port, start_redis, stop_process, worker_command
 
 # How long a worker may take to connect and announce itself, in seconds.
 WORKER_READY_TIMEOUT_S = 60.0
@@ -89,25 +88,13 @@ def start_worker(settings: Settings, log_dir: Path, concurrency: int = 2, name: 
     """Start `celery -A worker worker` and wait until it consumes from the test queue."""
     hostname = f"{name}-{uuid.uuid4().hex[:6]}@{LOOPBACK}"
     log_path = log_dir / f"worker-{name}.log"
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "worker",
-        "worker",
-        "--concurrency",
-        str(concurrency),
-        "--hostname",
-        hostname,
-        "--loglevel",
-        "INFO",
-        "--without-gossip",
-        "--without-mingle",
-    ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, env=settings_env(settings), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            worker_command(concurrency, hostname),
+            env=settings_env(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     worker = WorkerProcess(process=process, log_path=log_path, hostname=hostname)
     deadline = time.monotonic() + WORKER_READY_TIMEOUT_S
