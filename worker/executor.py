@@ -85,6 +85,8 @@ class Executor:
 
     def _execute(self, job_id: str, execution_id: str) -> RunReport:
         """Run the program in a private work folder, keep its output and publish its results."""
+        # NOTE: a pool process killed mid-run (SIGKILL, out of memory) leaves this
+        # folder behind; nothing sweeps stale ones yet.
         work_dir = Path(tempfile.mkdtemp(prefix=f"modeljob-{execution_id}-"))
         try:
             try:

@@ -364,7 +364,7 @@ def _describe_failure(failure: Exception, program: _Program) -> str:
             "Remove the memory limit or link import modules that define no memory of their own"
         )
     if program.memory_bytes and "memory" in text.lower():
-        return f"Wasm program failed within the memory limit of {program.memory_bytes} bytes (Spec.Resources.Memory): {text}"
+        return f"Wasm program failed, likely by reaching the memory limit of {program.memory_bytes} bytes (Spec.Resources.Memory): {text}"
     return f"Wasm program failed to link or start: {text}"
 
 
