@@ -142,7 +142,7 @@ def start_redis(port: int, data_dir: Path) -> PrivateRedis:
 
 
 def worker_command(concurrency: int, hostname: str) -> list[str]:
-    """The `celery -A worker worker` command line, run with this Python."""
+    """Return the `celery -A worker worker` command line, run with this Python."""
     return [
         sys.executable,
         "-m",

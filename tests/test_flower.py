@@ -28,7 +28,7 @@ def get_json(url: str) -> object:
 def flower(fleet_settings, worker, tmp_path):
     port = free_loopback_port()
     env = settings_env(fleet_settings)
-    # The JSON API answers 401 without authentication unless this is set; the test
+    # The JSON API returns 401 without authentication unless this is set; the test
     # server listens on loopback only.
     env["FLOWER_UNAUTHENTICATED_API"] = "true"
     log_path = tmp_path / "flower.log"
