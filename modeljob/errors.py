@@ -59,5 +59,9 @@ class JobNotFoundError(ModelJobError, LookupError):
         super().__init__(f"job {job_id!r} not found; check the ID, or the job expired after the retention period")
 
 
+class AmbiguousJobIdError(ModelJobError, LookupError):
+    """A short job ID matches more than one job."""
+
+
 class StoreConflictError(ModelJobError):
     """A compare-and-set in the job store lost against a concurrent writer."""

@@ -138,16 +138,19 @@ class Producer:
         return JobHandle(id=job_id, producer=self, warnings=list(parsed.warnings))
 
     def handle(self, job_id: str) -> JobHandle:
-        """Return a handle to a job submitted earlier; raise JobNotFoundError if it is unknown."""
-        self.store.get_state(job_id)
-        return JobHandle(id=job_id, producer=self)
+        """Return a handle to a job submitted earlier, by full ID or unique prefix.
+
+        Raises JobNotFoundError if no job matches.
+        """
+        return JobHandle(id=self.store.resolve_id(job_id), producer=self)
 
     def describe(self, job_id: str) -> dict[str, Any]:
         """Return the job as Bacalhau's `describe` prints it: `Job`, `State` and `History`."""
         return self.job_with_info(job_id).to_wire()
 
     def job_with_info(self, job_id: str) -> JobWithInfo:
-        """Return the job, its state and its history as models."""
+        """Return the job, its state and its history as models; `job_id` may be a unique prefix."""
+        job_id = self.store.resolve_id(job_id)
         return JobWithInfo(
             job=load_canonical(self.store.get_job(job_id)),
             state=self.store.get_state(job_id),

@@ -257,8 +257,11 @@ def test_cli_id_only_prints_only_the_id(fleet_settings, worker, corpus_dir, tmp_
     job_id = submitted.stdout.strip()
     assert f"job {job_id}: Error" in submitted.stderr
 
-    described = cli(fleet_settings, "describe", job_id, "--output", "json")
-    assert json.loads(described.stdout)["State"]["State"] == "Error"
+    # Bacalhau's short form: the first 8 characters of the ID.
+    described = cli(fleet_settings, "describe", job_id[:8], "--output", "json")
+    document = json.loads(described.stdout)
+    assert document["Job"]["Metadata"]["ID"] == job_id
+    assert document["State"]["State"] == "Error"
 
 
 def test_describe_unknown_job_fails(fleet_settings, worker):

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from modeljob.errors import JobNotFoundError
+from modeljob.errors import AmbiguousJobIdError, JobNotFoundError
 from modeljob.lifecycle import ClaimRejected, claim_execution, fail_pending, finish_execution, new_job_state
 from modeljob.state import ExecutionStateType, JobStateType, RunCommandResult
 from modeljob.store import JobStore
@@ -183,3 +183,37 @@ def test_output_round_trip(store):
     store.save_output(job_id, "e-1", "all of stdout", "all of stderr")
     output = store.get_output(job_id, "e-1")
     assert (output.stdout, output.stderr) == ("all of stdout", "all of stderr")
+
+
+def test_resolve_full_id(store):
+    job_id = create(store)
+    assert store.resolve_id(job_id) == job_id
+
+
+def test_resolve_short_id(store):
+    job_id = create(store)
+    assert store.resolve_id(job_id[:8]) == job_id
+
+
+def test_resolve_ambiguous_prefix(store):
+    state, history = new_job_state("abcdefgh-1", 1)
+    store.create_job("abcdefgh-1", {}, state, history)
+    state, history = new_job_state("abcdefgh-2", 1)
+    store.create_job("abcdefgh-2", {}, state, history)
+
+    with pytest.raises(AmbiguousJobIdError, match="matches 2 jobs"):
+        store.resolve_id("abcdefgh")
+
+
+def test_resolve_rejects_short_or_unknown(store):
+    job_id = create(store)
+    with pytest.raises(JobNotFoundError):
+        store.resolve_id(job_id[:7])
+    with pytest.raises(JobNotFoundError):
+        store.resolve_id("ffffffff-no-such-job")
+
+
+def test_resolve_treats_glob_characters_literally(store):
+    create(store)
+    with pytest.raises(JobNotFoundError):
+        store.resolve_id("********")

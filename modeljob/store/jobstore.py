@@ -17,7 +17,7 @@ from typing import Any
 
 import redis
 
-from modeljob.errors import ConfigurationError, JobNotFoundError, StoreConflictError
+from modeljob.errors import AmbiguousJobIdError, ConfigurationError, JobNotFoundError, StoreConflictError
 from modeljob.settings import Settings
 from modeljob.state import JobHistory, JobState, utc_now
 from modeljob.store.keys import Keys
@@ -27,6 +27,10 @@ logger = logging.getLogger(__name__)
 # A compare-and-set that keeps losing against other writers gives up after this
 # many attempts; each attempt re-reads the state.
 MAX_CAS_ATTEMPTS = 50
+
+# A job ID prefix shorter than this is not looked up, as Bacalhau's short IDs are 8
+# characters and a shorter prefix would match too many jobs to be useful.
+MIN_ID_PREFIX_CHARS = 8
 
 # Returns the history entries of a change, or None when the state needs no change.
 StateMutation = Callable[[JobState], "list[JobHistory] | None"]
@@ -79,6 +83,31 @@ class JobStore:
             ],
         )
         return created == 1
+
+    def resolve_id(self, id_or_prefix: str) -> str:
+        """Return the full job ID for a full ID or a unique prefix of one (such as 8 characters).
+
+        A prefix is looked up in the job index, so it costs a scan of the index; a full ID
+        costs one EXISTS.
+        """
+        if self.client.exists(self.keys.job(id_or_prefix)):
+            return id_or_prefix
+        if len(id_or_prefix) < MIN_ID_PREFIX_CHARS:
+            raise JobNotFoundError(id_or_prefix)
+
+        matches = [
+            job_id
+            for job_id, _ in self.client.zscan_iter(self.keys.job_index(), match=f"{_escape_glob(id_or_prefix)}*")
+            if self.client.exists(self.keys.job(job_id))
+        ]
+        if not matches:
+            raise JobNotFoundError(id_or_prefix)
+        if len(matches) > 1:
+            shown = ", ".join(sorted(matches)[:5])
+            raise AmbiguousJobIdError(
+                f"job ID prefix {id_or_prefix!r} matches {len(matches)} jobs ({shown}); give more of the ID"
+            )
+        return matches[0]
 
     def get_job(self, job_id: str) -> dict[str, Any]:
         """Return the job in its canonical wire form."""
@@ -172,6 +201,11 @@ class JobStore:
             return state
         finally:
             pubsub.close()
+
+
+def _escape_glob(text: str) -> str:
+    """Escape the characters that Redis MATCH patterns treat specially."""
+    return "".join(f"\\{char}" if char in "*?[]\\" else char for char in text)
 
 
 def _dump(model: JobState | JobHistory) -> str:

@@ -9,7 +9,9 @@ from producer.commands.common import OUTPUT_FORMATS, connect, render
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("describe", help="show a job with its state and history")
-    parser.add_argument("job_id", metavar="ID", help="job ID printed by submit")
+    parser.add_argument(
+        "job_id", metavar="ID", help="job ID printed by submit, or a unique prefix of it (8 characters or more)"
+    )
     parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default="yaml", help="output format (default: yaml)")
     parser.set_defaults(func=handle)
 
