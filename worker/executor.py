@@ -36,6 +36,8 @@ DROPPED = "Dropped"
 
 @dataclass
 class Executor:
+    """Runs the executions that this worker process receives, one at a time."""
+
     store: JobStore
     settings: Settings
 
