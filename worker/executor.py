@@ -62,7 +62,7 @@ class Executor:
 
         logger.info("execution started on node %s", node_id)
         # NOTE: an execution whose worker dies from here on (killed process, lost
-        # Redis, Celery's hard time limit) stays BidAccepted; the redelivered message
+        # Redis, Celery's hard time limit) stays BidAccepted. The redelivered message
         # finds it claimed and drops it. Leases that expire and retry close this gap.
         try:
             report = self._execute(job_id, execution_id)
@@ -149,7 +149,7 @@ class Executor:
 
 @dataclass(frozen=True)
 class RunReport:
-    """What one execution produced, ready to be recorded."""
+    """Result of one execution, ready to be recorded."""
 
     outcome: EngineOutcome
     run_output: RunCommandResult
@@ -158,7 +158,7 @@ class RunReport:
 
     @classmethod
     def failed(cls, error: str) -> RunReport:
-        """A report for an execution whose program never ran."""
+        """Build the report of an execution whose program never ran."""
         outcome = _failed_before_start(error)
         return cls(outcome, _run_command_result(outcome, "", ""))
 

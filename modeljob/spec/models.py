@@ -96,7 +96,7 @@ class ModelJobSpecWasm(WireModel):
 
 
 class ModelResourceUsageConfig(WireModel):
-    """Resources a job asks for, as the strings sent on the wire.
+    """Resources a job requests, as the strings sent on the wire.
 
     The `*_millis`, `*_bytes` and `*_count` properties return the parsed amounts,
     or None when the field is unset or zero (Bacalhau treats zero as unspecified).

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ExecutionContext:
-    """What an engine gets to run one execution of a job."""
+    """Inputs an engine gets to run one execution of a job."""
 
     job: ModelJob
     job_id: str
@@ -25,13 +25,13 @@ class ExecutionContext:
     settings: Settings
     # Wall-clock limit in seconds, already resolved from the spec and the settings.
     timeout_s: float
-    # Polled while the program runs; returning True asks the engine to stop early.
+    # Polled while the program runs; returning True requests an early stop.
     should_stop: Callable[[], bool] = field(default=lambda: False)
 
 
 @dataclass(frozen=True)
 class EngineOutcome:
-    """How one run of a program ended.
+    """Ending of one run of a program.
 
     `exit_code` is the program's own exit status, or -1 when it never exited by
     itself (trap, timeout, or a failure before it started). `error` is the runner

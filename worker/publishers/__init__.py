@@ -1,7 +1,7 @@
 """Publishers: where an execution's outputs go after the program ends.
 
 A job names its publisher in `Spec.PublisherSpec.Type`. The registry maps each
-type to an implementation; a type without one is rejected before the program
+type to an implementation. A type without one is rejected before the program
 runs, so a job never completes while its results are silently dropped.
 """
 
@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 
 class PublisherUnavailableError(ModelJobError):
-    """The job asks for a publisher that this worker has no implementation for."""
+    """The job requests a publisher that this worker has no implementation for."""
 
 
 class ResultPublisher(Protocol):
