@@ -150,12 +150,8 @@ class Producer:
 
     def job_with_info(self, job_id: str) -> JobWithInfo:
         """Return the job, its state and its history as models; `job_id` may be a unique prefix."""
-        job_id = self.store.resolve_id(job_id)
-        return JobWithInfo(
-            job=load_canonical(self.store.get_job(job_id)),
-            state=self.store.get_state(job_id),
-            history=self.store.get_history(job_id),
-        )
+        job_wire, state, history = self.store.get_job_with_history(self.store.resolve_id(job_id))
+        return JobWithInfo(job=load_canonical(job_wire), state=state, history=history)
 
     def output(self, job_id: str, execution_id: str | None = None):
         if execution_id is None:

@@ -217,3 +217,14 @@ def test_resolve_treats_glob_characters_literally(store):
     create(store)
     with pytest.raises(JobNotFoundError):
         store.resolve_id("********")
+
+
+def test_job_with_history_in_one_read(store):
+    job_id = create(store)
+    job_wire, state, history = store.get_job_with_history(job_id)
+
+    assert job_wire == store.get_job(job_id)
+    assert state == store.get_state(job_id)
+    assert history == store.get_history(job_id)
+    with pytest.raises(JobNotFoundError):
+        store.get_job_with_history("missing")

@@ -103,9 +103,9 @@ class JobStore:
         if not matches:
             raise JobNotFoundError(id_or_prefix)
         if len(matches) > 1:
-            shown = ", ".join(sorted(matches)[:5])
+            first_matches = ", ".join(sorted(matches)[:5])
             raise AmbiguousJobIdError(
-                f"job ID prefix {id_or_prefix!r} matches {len(matches)} jobs ({shown}); give more of the ID"
+                f"job ID prefix {id_or_prefix!r} matches {len(matches)} jobs ({first_matches}); give more of the ID"
             )
         return matches[0]
 
@@ -125,6 +125,17 @@ class JobStore:
     def get_history(self, job_id: str) -> list[JobHistory]:
         entries = self.client.lrange(self.keys.history(job_id), 0, -1)
         return [JobHistory.model_validate_json(entry) for entry in entries]
+
+    def get_job_with_history(self, job_id: str) -> tuple[dict[str, Any], JobState, list[JobHistory]]:
+        """Return the job's wire form, its state and its history, read in one round trip."""
+        pipeline = self.client.pipeline(transaction=True)
+        pipeline.hmget(self.keys.job(job_id), ["spec", "state"])
+        pipeline.lrange(self.keys.history(job_id), 0, -1)
+        (spec, state), entries = pipeline.execute()
+        if spec is None or state is None:
+            raise JobNotFoundError(job_id)
+        history = [JobHistory.model_validate_json(entry) for entry in entries]
+        return json.loads(spec), JobState.model_validate_json(state), history
 
     def update_state(self, job_id: str, mutate: StateMutation) -> JobState:
         """Apply `mutate` to the current state and write it back atomically.

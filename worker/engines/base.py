@@ -12,6 +12,11 @@ if TYPE_CHECKING:
     from modeljob.spec import ModelJob
 
 
+# File names of the captured streams inside an execution's work_dir.
+STDOUT_FILE_NAME = "stdout"
+STDERR_FILE_NAME = "stderr"
+
+
 @dataclass(frozen=True)
 class ExecutionContext:
     """Inputs an engine gets to run one execution of a job."""

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from worker.engines.base import EngineOutcome, ExecutionContext
+from worker.engines.base import STDERR_FILE_NAME, STDOUT_FILE_NAME, EngineOutcome, ExecutionContext
 
 ENGINE_NAME = "Noop"
-STDOUT_FILE_NAME = "stdout"
-STDERR_FILE_NAME = "stderr"
 
 logger = logging.getLogger(__name__)
 

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING
 
 import wasmtime
 
-from worker.engines.base import EngineOutcome, ExecutionContext
+from worker.engines.base import STDERR_FILE_NAME, STDOUT_FILE_NAME, EngineOutcome, ExecutionContext
 from worker.engines.wasm_modules import (
     LoadedModule,
     ModuleCache,
@@ -67,8 +67,6 @@ ENGINE_NAME = "Wasm"
 DEFAULT_ENTRY_POINT = "_start"
 DEFAULT_PROGRAM_NAME = "main.wasm"
 WASI_MODULE_NAME = "wasi_snapshot_preview1"
-STDOUT_FILE_NAME = "stdout"
-STDERR_FILE_NAME = "stderr"
 MODULES_DIR_NAME = "modules"
 PREOPENS_DIR_NAME = "preopens"
 # How often the watchdog checks the deadline and the sizes of stdout and stderr, in
