@@ -1,6 +1,6 @@
 """Checks of a valid job against the limits of this deployment's settings.
 
-The contract (`modeljob.spec`) decides what a job may say at all. These checks
+The contract (`modeljob.spec`) decides what a job may contain at all. These checks
 depend on how producers and workers are configured, so `submit` and `validate`
 run them with the settings in force.
 """

@@ -14,9 +14,9 @@ class ModelJobError(Exception):
 class FieldError:
     """One problem found in a submitted spec.
 
-    `path` uses the spelling of the wire form, for example `Spec.Inputs[0].Path`;
-    `value` is the value as given (or `None` when the field is missing), and
-    `message` states what is wrong and what would be valid.
+    `path` uses the spelling of the wire form, for example `Spec.Inputs[0].Path`.
+    `value` is the value as given, or `None` when the field is missing. `message`
+    states what is wrong and what would be valid.
     """
 
     path: str

@@ -28,9 +28,10 @@ def get_json(url: str) -> object:
 def flower(fleet_settings, worker, tmp_path):
     port = free_loopback_port()
     env = settings_env(fleet_settings)
-    # The JSON API returns 401 without authentication unless this is set; the test
+    # The JSON API returns 401 without authentication unless this is set. The test
     # server listens on loopback only.
     env["FLOWER_UNAUTHENTICATED_API"] = "true"
+
     log_path = tmp_path / "flower.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -40,6 +41,7 @@ def flower(fleet_settings, worker, tmp_path):
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
     base_url = f"http://{LOOPBACK}:{port}"
     deadline = time.monotonic() + FLOWER_READY_TIMEOUT_S
     while True:
@@ -53,6 +55,7 @@ def flower(fleet_settings, worker, tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
             pytest.fail(f"Flower did not start:\n{log_path.read_text()}")
         time.sleep(0.2)
+
     yield base_url
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=15)

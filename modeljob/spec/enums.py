@@ -3,7 +3,7 @@
 Each member's value is the canonical wire string. Bacalhau compares enum names
 case-insensitively after trimming whitespace, so `Engine("docker")` and
 `Engine(" DOCKER ")` both return `Engine.DOCKER`. The SDK generated from Bacalhau's
-swagger (commit 2bc2902a, 2023-08-07) shows the Go iota values instead of names;
+swagger (commit 2bc2902a, 2023-08-07) shows the Go iota values instead of names.
 `SDK_NUMBERS` maps those integers, and only those, to members.
 """
 

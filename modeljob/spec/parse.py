@@ -56,8 +56,8 @@ def parse_job(source: Any, *, source_name: str | None = None) -> ParsedJob:
         return _parse(source, source_name)
     except SpecValidationError:
         raise
-    # The promise is one exception type for any input, so a bug here must still
-    # surface as a validation error; it is logged with its traceback to be fixed.
+    # Callers rely on one exception type for any input, so a bug here must still
+    # surface as a validation error. Its traceback is logged so that it gets fixed.
     except Exception as error:  # noqa: BLE001
         logger.exception("internal error while validating a job spec from %s", source_name or "input")
         raise SpecValidationError(

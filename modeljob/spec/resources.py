@@ -3,7 +3,7 @@
 Bacalhau (pkg/compute/capacity/parser.go at commit 2bc2902a) silently turns any
 string it cannot parse into 0, meaning "unspecified", so `1.5Gb` or `1GiB` asked for
 nothing at all. Here every string is either parsed to the amount it spells or
-rejected with a ValueError that says why; nothing is zeroed by accident.
+rejected with a ValueError that gives the reason, so nothing is zeroed by accident.
 """
 
 from __future__ import annotations
@@ -114,6 +114,6 @@ def _strip(text: str | None) -> str:
     return "" if text is None else text.strip()
 
 
-def _check_range(what: str, text: str | None, amount: int) -> None:
+def _check_range(quantity: str, text: str | None, amount: int) -> None:
     if amount > MAX_AMOUNT:
-        raise ValueError(f"invalid {what} {text!r}: larger than 2^64-1")
+        raise ValueError(f"invalid {quantity} {text!r}: larger than 2^64-1")
